@@ -1,0 +1,208 @@
+//! Canonical flow keys and the symmetric hash that shards flows over threads.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use mamori_wire::decode::{IpPacket, Transport};
+
+/// Which way a packet travels within its flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the originator to the responder.
+    Orig,
+    /// From the responder to the originator.
+    Resp,
+}
+
+impl Direction {
+    /// The other direction.
+    pub fn reverse(self) -> Self {
+        match self {
+            Direction::Orig => Direction::Resp,
+            Direction::Resp => Direction::Orig,
+        }
+    }
+
+    /// 0 for `Orig`, 1 for `Resp`, for indexing per-direction arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Direction::Orig => 0,
+            Direction::Resp => 1,
+        }
+    }
+}
+
+/// One side of a flow: an address (IPv4 stored as IPv4-mapped IPv6) and a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// The address, IPv4 mapped into IPv6.
+    pub addr: [u8; 16],
+    /// The port (ICMP: see [`FlowKey`]).
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// Builds an endpoint from an address and port.
+    pub fn new(addr: IpAddr, port: u16) -> Self {
+        let addr = match addr {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+            IpAddr::V6(v6) => v6.octets(),
+        };
+        Endpoint { addr, port }
+    }
+
+    /// The address as a std `IpAddr` (IPv4 when it is IPv4-mapped).
+    pub fn ip(&self) -> IpAddr {
+        let v6 = Ipv6Addr::from(self.addr);
+        match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        }
+    }
+}
+
+/// The canonical key of a flow: protocol, the two endpoints in sorted order, and the
+/// VLAN id(s). Both directions of a conversation map to the same key.
+///
+/// ICMP has no ports: echo-style request/reply pairs are keyed by the request type
+/// (replies map back to their request), the code goes in the other "port", so a ping
+/// and its answer share a flow, the way Zeek joins them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    /// IP protocol number.
+    pub proto: u8,
+    /// The lower endpoint.
+    pub lo: Endpoint,
+    /// The higher endpoint.
+    pub hi: Endpoint,
+    /// Outer VLAN id, or 0.
+    pub vlan: u16,
+    /// Inner (QinQ) VLAN id, or 0.
+    pub inner_vlan: u16,
+}
+
+/// The flow-relevant facts of one IP packet, extracted once.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketTuple {
+    /// The key.
+    pub key: FlowKey,
+    /// Whether the packet travels from `key.lo` to `key.hi`.
+    pub from_lo: bool,
+    /// Source port as seen in the packet (for ICMP: the type).
+    pub src_port: u16,
+    /// Destination port as seen in the packet (for ICMP: the code).
+    pub dst_port: u16,
+    /// ICMP or ICMPv6: the ports are a (request type, code) pair.
+    pub icmp: bool,
+}
+
+impl FlowKey {
+    /// Builds the key of an IP packet and tells which way it travels.
+    pub fn from_ip(ip: &IpPacket<'_>, vlans: &[u16]) -> PacketTuple {
+        let (src_port, dst_port, icmp) = ports(ip);
+        let mut src = Endpoint::new(ip.src, src_port);
+        let mut dst = Endpoint::new(ip.dst, dst_port);
+        if icmp {
+            // Order by address alone and put (type, code) in fixed places, so that a
+            // request and its reply share the key.
+            src.port = 0;
+            dst.port = 0;
+        }
+        let from_lo = (src.addr, src.port) <= (dst.addr, dst.port);
+        let (mut lo, mut hi) = if from_lo { (src, dst) } else { (dst, src) };
+        if icmp {
+            lo.port = src_port;
+            hi.port = dst_port;
+        }
+        let key = FlowKey {
+            proto: ip.protocol,
+            lo,
+            hi,
+            vlan: vlans.first().copied().unwrap_or(0),
+            inner_vlan: vlans.get(1).copied().unwrap_or(0),
+        };
+        PacketTuple {
+            key,
+            from_lo,
+            src_port,
+            dst_port,
+            icmp,
+        }
+    }
+
+    /// A hash that is the same for both directions and independent of the process, for
+    /// choosing a worker thread.
+    pub fn symmetric_hash(&self) -> u64 {
+        // The key is already canonical (sorted), so any fixed hash of it is symmetric.
+        let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(self.proto);
+        for chunk in self
+            .lo
+            .addr
+            .chunks_exact(8)
+            .chain(self.hi.addr.chunks_exact(8))
+        {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            h = mix(h ^ u64::from_le_bytes(b));
+        }
+        let ports = (u64::from(self.lo.port) << 16) | u64::from(self.hi.port);
+        mix(h ^ ports ^ (u64::from(self.vlan) << 32) ^ (u64::from(self.inner_vlan) << 48))
+    }
+}
+
+/// splitmix64's finaliser: a fast, well-distributed 64-bit mix.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Source port, destination port and whether they are ICMP (request type, code).
+fn ports(ip: &IpPacket<'_>) -> (u16, u16, bool) {
+    match &ip.transport {
+        Transport::Tcp(t) => (t.src_port, t.dst_port, false),
+        Transport::Udp(u) => (u.src_port, u.dst_port, false),
+        Transport::Icmp(m) => (
+            u16::from(icmp4_request_type(m.icmp_type)),
+            u16::from(m.code),
+            true,
+        ),
+        Transport::Icmp6(m) => (
+            u16::from(icmp6_request_type(m.icmp_type)),
+            u16::from(m.code),
+            true,
+        ),
+        // A header cut short, a later fragment or another protocol: no ports.
+        _ => (0, 0, false),
+    }
+}
+
+/// Maps ICMPv4 reply types to the request they answer.
+pub fn icmp4_request_type(t: u8) -> u8 {
+    match t {
+        0 => 8,   // echo reply -> echo request
+        14 => 13, // timestamp reply
+        16 => 15, // information reply
+        18 => 17, // address mask reply
+        other => other,
+    }
+}
+
+/// Maps ICMPv6 reply types to the request they answer.
+pub fn icmp6_request_type(t: u8) -> u8 {
+    match t {
+        129 => 128, // echo reply
+        131 => 130, // multicast listener report -> query
+        136 => 135, // neighbor advertisement -> solicitation
+        134 => 133, // router advertisement -> solicitation
+        other => other,
+    }
+}
+
+/// Whether an ICMP(v6) type is a reply (sent by the responder of its exchange).
+pub fn is_icmp_reply(v6: bool, t: u8) -> bool {
+    if v6 {
+        matches!(t, 129 | 131 | 134 | 136)
+    } else {
+        matches!(t, 0 | 14 | 16 | 18)
+    }
+}
