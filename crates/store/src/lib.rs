@@ -1,1 +1,114 @@
-//! placeholder
+//! mamori's storage, behind one trait.
+//!
+//! # What the store holds
+//!
+//! The store is what outlives a run. Today it holds two things:
+//!
+//! - **Runs** (`runs`, `run_inputs`): one record per `analyze` (or, later,
+//!   `sensor`) invocation: the command, its inputs with what was read from
+//!   each and why reading stopped, the packet/byte/flow counters, elapsed
+//!   time, thread count, program version and an outcome (`ok`,
+//!   `damaged input`, `failed`). A run is recorded as `running` when it
+//!   starts, so a run that crashed still shows up. This is what a portal lists
+//!   and what tells a user which captures a baseline came from.
+//! - **Hourly flow aggregates** (`flow_hourly`): connections summed per hour
+//!   of their start time and per originator, responder, IP protocol,
+//!   responder port, service and VLAN. Per-connection records go to
+//!   `conn.jsonl`; the store keeps the size that a traffic page, a period diff
+//!   or a volume baseline needs, and that stays small for months of capture.
+//!   Rows only ever add: a later run over the same hour adds to the row (so
+//!   analysing the same capture twice counts it twice, as the run list will
+//!   show).
+//!
+//! Later stages (asset ledger, baseline and alerts, portal settings) extend
+//! the schema with new migrations in `migrations/NNNN_name.sql` and the
+//! [`Store`] trait with methods for their records.
+//!
+//! # Time and numbers
+//!
+//! Timestamps are `i64` nanoseconds since the Unix epoch, UTC. Packet
+//! timestamps drive everything derived from traffic (hour buckets, first and
+//! last seen); only a run's `started_at`/`finished_at` are wall-clock.
+//! Counters are `u64` in the API and signed 64-bit in SQL; a value above
+//! `i64::MAX` is refused, never wrapped.
+//!
+//! # Why one writer thread
+//!
+//! SQLite allows one writer at a time, and each commit costs a lock and a
+//! journal append (and, at checkpoints, an fsync): far more than a row. So the
+//! packet path never writes: it hands finished connections to a
+//! [`StoreWriter`], a single thread behind a bounded queue, which sums them
+//! in memory and writes each batch in one transaction with cached prepared
+//! statements. That gives:
+//!
+//! - no lock contention between worker threads, and no `SQLITE_BUSY` inside
+//!   the process;
+//! - few large transactions instead of many small ones;
+//! - bounded memory: a full queue blocks the producers (backpressure) rather
+//!   than growing;
+//! - all-or-nothing batches: a failed write rolls back its own batch only,
+//!   what was committed before stays, and the error reaches the caller through
+//!   [`StoreWriter::finish`] instead of a panic on a worker thread.
+//!
+//! # Back ends
+//!
+//! [`SqliteStore`] is the embedded default: one file, WAL journaling (readers
+//! in other processes do not block the writer), versioned migrations applied
+//! on open in one transaction, and refusal to open a store written by a newer
+//! mamori. A PostgreSQL back end will implement the same [`Store`] trait; the
+//! schema avoids SQLite-only constructs where it can (sentinel values instead
+//! of NULL in key columns, plain `INSERT .. ON CONFLICT .. DO UPDATE`).
+
+mod error;
+mod migrate;
+mod model;
+mod sqlite;
+mod writer;
+
+pub use error::StoreError;
+pub use migrate::SCHEMA_VERSION;
+pub use model::{
+    ConnSummary, FlowFilter, FlowHourly, FlowKey, FlowSums, FlowTotals, HOUR_NANOS, NewRun,
+    RunFinish, RunId, RunInput, RunRecord, RunStatus, UnknownRunStatus, hour_bucket,
+    unix_nanos_now,
+};
+pub use sqlite::SqliteStore;
+pub use writer::{StoreWriter, WriteStats, WriterConfig};
+
+/// What every storage back end provides.
+///
+/// Object-safe, so the CLI and the writer hold an `Arc<dyn Store>` and do not
+/// care which back end is behind it. Every method is a complete unit of work:
+/// it commits or changes nothing.
+pub trait Store: Send + Sync {
+    /// Records the start of a run (status `running`) and returns its id.
+    fn start_run(&self, run: &NewRun) -> Result<RunId, StoreError>;
+
+    /// Records the end of run `id`: counters, status and the inputs with
+    /// their counts (replacing the list given at the start).
+    ///
+    /// Fails with [`StoreError::UnknownRun`] if there is no such run and with
+    /// [`StoreError::FinishedAsRunning`] if `finish.status` is `Running`.
+    fn finish_run(&self, id: RunId, finish: &RunFinish) -> Result<(), StoreError>;
+
+    /// Every run, oldest first, with its inputs.
+    fn runs(&self) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// One run, with its inputs.
+    fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Adds each row's sums to the stored row with the same key, inserting
+    /// the rows that are new, in one transaction. `first_seen` keeps the
+    /// minimum, `last_seen` the maximum, and `last_run` is replaced when the
+    /// row gives one. Returns the number of rows written.
+    ///
+    /// A row whose `last_run` names no run fails the whole batch.
+    fn add_flow_hourly(&self, rows: &[FlowHourly]) -> Result<u64, StoreError>;
+
+    /// The hourly flow rows that `filter` selects, in key order (hour,
+    /// originator, responder, protocol, port, service, VLAN).
+    fn flow_hourly(&self, filter: &FlowFilter) -> Result<Vec<FlowHourly>, StoreError>;
+
+    /// Sums over the rows that `filter` selects (its `limit` is ignored).
+    fn flow_totals(&self, filter: &FlowFilter) -> Result<FlowTotals, StoreError>;
+}
