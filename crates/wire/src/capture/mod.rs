@@ -8,6 +8,7 @@
 //!   only module in mamori allowed to use `unsafe`.
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 pub mod afpacket;
 pub mod file;
 pub mod merge;
