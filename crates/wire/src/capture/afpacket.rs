@@ -69,7 +69,7 @@
 //!
 //! This is the only module of mamori that uses `unsafe`: socket options, `mmap`
 //! and the shared ring. Every block carries a `SAFETY:` note. Everything that reads
-//! packet metadata works on a bounds-checked `&[u8]` of one block ([`walk_block`]),
+//! packet metadata works on a bounds-checked `&[u8]` of one block (`walk_block`),
 //! so a kernel bug or a corrupted ring cannot make us read outside the block.
 
 use std::cell::Cell;
@@ -1490,6 +1490,30 @@ mod tests {
             ),
             (7 | (0x2002 << 16)) as libc::c_int
         );
+    }
+
+    #[test]
+    fn loopback_opens_as_ethernet_or_reports_missing_capability() {
+        // Read-only on `lo`: no promiscuous mode, nothing sent.
+        let config = AfPacketConfig {
+            promiscuous: false,
+            block_size: 1 << 16,
+            block_count: 2,
+            ..AfPacketConfig::new("lo")
+        };
+        match AfPacketSource::open(&config) {
+            Ok(mut source) => {
+                assert_eq!(source.link_type(), LinkType::ETHERNET);
+                assert_eq!(source.interface(), "lo");
+                source.poll(Duration::ZERO, |_| {}).unwrap();
+                let stats = source.stats().unwrap();
+                assert_eq!(stats.malformed_blocks, 0);
+            }
+            Err(err @ CaptureError::PermissionDenied { .. }) => {
+                assert!(err.to_string().contains("CAP_NET_RAW"), "{err}");
+            }
+            Err(err) => panic!("{err}"),
+        }
     }
 
     #[test]
