@@ -1,1 +1,25 @@
-fn main() {}
+//! `mamori`: the command-line front of the passive OT network monitor.
+//!
+//! A thin layer of glue: it parses arguments ([`cli`]), turns them into the library
+//! crates' configurations, runs them, and reports. Library crates return typed errors;
+//! here they become `anyhow` errors with context, printed once, with a non-zero exit.
+
+mod cli;
+mod cmd;
+mod inputs;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mamori: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -39,16 +39,40 @@ pub struct MergedCapture {
     heap: BinaryHeap<Reverse<(Timestamp, usize)>>,
     /// The file whose packet was handed out last and must advance before the next pick.
     pending: Option<usize>,
+    /// Files that could not be opened.
+    failed: Vec<FileProgress>,
 }
 
 impl MergedCapture {
-    /// Opens every file; the first one that cannot be opened is an error.
+    /// Opens every file. A file that cannot be opened (not a capture, unsupported link
+    /// type, unreadable) is recorded as finished with its error and the others go on;
+    /// only when no file opens is that an error (the first one's).
     pub fn open<P: AsRef<Path>>(paths: &[P]) -> Result<Self, FileError> {
         let mut files = Vec::with_capacity(paths.len());
-        for p in paths {
-            files.push(CaptureFile::open(p)?);
+        let mut failed = Vec::new();
+        let mut first_error = None;
+        for (i, p) in paths.iter().enumerate() {
+            match CaptureFile::open(p) {
+                Ok(f) => files.push((i, f)),
+                Err(e) => {
+                    failed.push(FileProgress {
+                        path: p.as_ref().to_path_buf(),
+                        error: Some(e.to_string()),
+                        finished: true,
+                        ..FileProgress::default()
+                    });
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(Self::from_files(files))
+        if files.is_empty()
+            && let Some(e) = first_error
+        {
+            return Err(e);
+        }
+        let mut merged = Self::from_files(files.into_iter().map(|(_, f)| f).collect());
+        merged.failed = failed;
+        Ok(merged)
     }
 
     /// Merges already opened files.
@@ -70,6 +94,7 @@ impl MergedCapture {
             progress,
             heap,
             pending: None,
+            failed: Vec::new(),
         }
     }
 
@@ -97,9 +122,9 @@ impl MergedCapture {
         self.files[i].current()
     }
 
-    /// Per-file progress, in the order the files were given.
-    pub fn progress(&self) -> &[FileProgress] {
-        &self.progress
+    /// Per-file progress: the opened files in the order given, then those that failed to open.
+    pub fn progress(&self) -> Vec<FileProgress> {
+        self.progress.iter().chain(&self.failed).cloned().collect()
     }
 
     /// Bytes consumed across all files.

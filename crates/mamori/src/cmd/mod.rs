@@ -1,0 +1,42 @@
+//! One module per subcommand.
+
+mod analyze;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, PathOptions};
+use mamori_flow::FlowConfig;
+use mamori_pipeline::worker::WorkerConfig;
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Analyze(args) => analyze::run(&args),
+    }
+}
+
+/// Share of the memory cap given to flow tables; the rest covers queues, buffers and
+/// the collector.
+const FLOW_MEMORY_SHARE: f64 = 0.6;
+
+impl PathOptions {
+    /// Worker threads: the option, or the machine's cores.
+    pub(crate) fn thread_count(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
+    /// Worker settings from the options.
+    pub(crate) fn worker_config(&self) -> WorkerConfig {
+        let max_flows = ((self.memory_cap as f64 * FLOW_MEMORY_SHARE) as usize
+            / FlowConfig::BYTES_PER_FLOW)
+            .max(1024);
+        WorkerConfig {
+            flows: FlowConfig {
+                max_flows,
+                ..FlowConfig::default()
+            },
+            duplicate_window_nanos: (self.duplicate_window_ms * 1e6) as i64,
+        }
+    }
+}

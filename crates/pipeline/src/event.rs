@@ -1,0 +1,42 @@
+//! What workers tell the rest of mamori: typed events with a thread-independent order.
+
+use mamori_flow::ConnRecord;
+use mamori_wire::Timestamp;
+use mamori_wire::decode::{ArpPacket, MacAddr};
+
+/// One ARP packet as `arp.jsonl` records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArpEvent {
+    /// When it was seen.
+    pub ts: Timestamp,
+    /// Position in the input, to order events of equal time.
+    pub packet_no: u64,
+    /// Ethernet source.
+    pub src_mac: Option<MacAddr>,
+    /// Ethernet destination.
+    pub dst_mac: Option<MacAddr>,
+    /// Outer VLAN.
+    pub vlan: Option<u16>,
+    /// The ARP content.
+    pub arp: ArpPacket,
+}
+
+/// Something a worker observed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A connection ended.
+    Conn(ConnRecord),
+    /// An ARP packet.
+    Arp(ArpEvent),
+}
+
+impl Event {
+    /// The sort key within an epoch: by log, then time, then a stable tiebreak
+    /// (uid for connections, input position for packets).
+    pub fn order_key(&self) -> (u8, Timestamp, u128) {
+        match self {
+            Event::Conn(c) => (0, c.ts, c.uid.0),
+            Event::Arp(a) => (1, a.ts, u128::from(a.packet_no)),
+        }
+    }
+}
