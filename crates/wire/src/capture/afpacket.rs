@@ -409,8 +409,7 @@ impl AfPacketSource {
             tp_block_size: config.block_size,
             tp_block_nr: config.block_count,
             tp_frame_size: config.frame_size,
-            // Cannot overflow: block_size * block_count <= MAX_RING_BYTES < 2^32 * 16
-            // and frames_per_block <= block_size / 128.
+            // Cannot overflow: this is at most MAX_RING_BYTES / 128 = 2^27.
             tp_frame_nr: frames_per_block.saturating_mul(config.block_count),
             tp_retire_blk_tov: config.block_timeout_ms,
             tp_sizeof_priv: 0,
@@ -943,10 +942,10 @@ impl Ring {
         // SAFETY: the range is inside the mapping, which outlives the returned
         // borrow (tied to `&self`). The kernel does not write to a block while its
         // status says TP_STATUS_USER, which the caller checked (with Acquire
-        // ordering, so the kernel's writes are visible), and the block goes back
-        // to the kernel only through `release_block`, which takes `&self` after
-        // this borrow has ended in `poll` (the borrow checker keeps `block` from
-        // living past the release).
+        // ordering, so the kernel's writes are visible). The block goes back to the
+        // kernel only through `release_block`, which takes `&mut self`, so the
+        // borrow checker ends every borrow of the block before the kernel may
+        // write to it again.
         unsafe {
             std::slice::from_raw_parts(
                 self.base.as_ptr().add(index * self.block_size),
@@ -956,7 +955,7 @@ impl Ring {
     }
 
     /// Gives block `index` back to the kernel.
-    fn release_block(&self, index: usize) {
+    fn release_block(&mut self, index: usize) {
         // Release orders all our reads of the block before the store, so the kernel
         // never overwrites bytes we have yet to read.
         self.status(index)
@@ -1434,6 +1433,12 @@ mod tests {
                 .len(),
             11
         );
+    }
+
+    #[test]
+    fn a_source_can_move_to_a_worker_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<AfPacketSource>();
     }
 
     #[test]
