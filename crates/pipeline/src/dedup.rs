@@ -6,6 +6,10 @@
 //! the window is dropped and counted. "Identical" is judged by the length and a hash of
 //! the first 128 and last 16 bytes: the first bytes hold addresses, IP id, checksums
 //! and TCP sequence numbers, so distinct frames practically never collide.
+//!
+//! The worker applies the filter to IP packets only: cyclic layer-2 protocols
+//! (CC-Link IE, PROFINET RT, GOOSE) send identical frames every few hundred
+//! microseconds by design, and those are real traffic.
 
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};

@@ -70,10 +70,6 @@ impl Worker {
     pub fn packet(&mut self, packet_no: u64, pkt: &Packet<'_>, out: &mut Vec<Event>) {
         self.stats.packets += 1;
         self.stats.wire_bytes += u64::from(pkt.orig_len);
-        if self.duplicates.is_duplicate(pkt.ts, pkt.data) {
-            self.stats.duplicates += 1;
-            return;
-        }
         let frame = match decode::decode(pkt.link, pkt.data) {
             Ok(frame) => frame,
             Err(_) => {
@@ -81,6 +77,12 @@ impl Worker {
                 return;
             }
         };
+        // Only IP packets are checked: cyclic layer-2 protocols (CC-Link IE, PROFINET RT)
+        // legitimately repeat identical frames every few hundred microseconds.
+        if matches!(frame.network, Network::Ip(_)) && self.duplicates.is_duplicate(pkt.ts, pkt.data) {
+            self.stats.duplicates += 1;
+            return;
+        }
         if frame.tunnel.is_some() {
             self.stats.tunnelled += 1;
         }
