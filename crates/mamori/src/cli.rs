@@ -16,6 +16,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Analyse capture files (pcap, pcapng, gzip-compressed; files, globs and folders).
     Analyze(AnalyzeArgs),
+    /// Capture live from a mirror port (Linux AF_PACKET; needs CAP_NET_RAW).
+    Sensor(SensorArgs),
 }
 
 /// Options of the packet path shared by `analyze` and `sensor`.
@@ -43,6 +45,24 @@ pub(crate) struct AnalyzeArgs {
     /// Capture files, glob patterns or folders.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<String>,
+    #[command(flatten)]
+    pub(crate) path: PathOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SensorArgs {
+    /// The interface to capture on (a switch mirror/SPAN port).
+    #[arg(long, value_name = "IF")]
+    pub(crate) iface: String,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) duration: Option<f64>,
+    /// Ring blocks of 1 MiB per worker socket.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub(crate) ring_blocks: u32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub(crate) no_promisc: bool,
     #[command(flatten)]
     pub(crate) path: PathOptions,
 }

@@ -24,6 +24,8 @@
 pub mod collector;
 pub mod dedup;
 pub mod event;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod logs;
 pub mod run;
 pub mod stats;

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 mod analyze;
+#[cfg(target_os = "linux")]
+mod sensor;
 
 use std::process::ExitCode;
 
@@ -11,6 +13,10 @@ use mamori_pipeline::worker::WorkerConfig;
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
+        #[cfg(target_os = "linux")]
+        Command::Sensor(args) => sensor::run(&args),
+        #[cfg(not(target_os = "linux"))]
+        Command::Sensor(_) => anyhow::bail!("live capture needs Linux (AF_PACKET)"),
     }
 }
 
