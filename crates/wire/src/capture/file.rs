@@ -493,7 +493,7 @@ impl CaptureFile {
             let rd = Endian(self.pcapng_big_endian);
             let block_type = rd.u32(&block_type_raw);
             let block_len = rd.u32(self.bytes(4, 4)) as usize;
-            if block_len < 12 || block_len % 4 != 0 || block_len > MAX_RECORD_LEN {
+            if block_len < 12 || !block_len.is_multiple_of(4) || block_len > MAX_RECORD_LEN {
                 return Err(self.malformed(4, format!("block length {block_len} is invalid")));
             }
             let got = self.ensure(block_len)?;
@@ -535,7 +535,7 @@ impl CaptureFile {
         };
         let rd = Endian(self.pcapng_big_endian);
         let block_len = rd.u32(self.bytes(4, 4)) as usize;
-        if block_len < 28 || block_len % 4 != 0 || block_len > MAX_RECORD_LEN {
+        if block_len < 28 || !block_len.is_multiple_of(4) || block_len > MAX_RECORD_LEN {
             return Err(self.malformed(4, format!("section header length {block_len} is invalid")));
         }
         let got = self.ensure(block_len)?;

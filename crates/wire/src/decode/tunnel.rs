@@ -39,11 +39,14 @@ pub struct Tunnel {
     pub vlan: Option<u16>,
 }
 
+/// An opened tunnel: what it said, the inner frame's link type, and the inner frame.
+type Opened<'a> = (Tunnel, LinkType, &'a [u8]);
+
 /// Opens a tunnel carried by `ip`, returning the tunnel, the inner link type and the
 /// inner frame. `Ok(None)` means `ip` is not a tunnel mamori opens.
 pub(crate) fn open<'a>(
     ip: &IpPacket<'a>,
-) -> Result<Option<(Tunnel, LinkType, &'a [u8])>, DecodeError> {
+) -> Result<Option<Opened<'a>>, DecodeError> {
     if ip.fragment.is_some() {
         return Ok(None);
     }
@@ -54,7 +57,7 @@ pub(crate) fn open<'a>(
     }
 }
 
-fn open_gre(p: &[u8]) -> Result<Option<(Tunnel, LinkType, &[u8])>, DecodeError> {
+fn open_gre(p: &[u8]) -> Result<Option<Opened<'_>>, DecodeError> {
     if p.len() < 4 {
         return Err(DecodeError::Truncated("gre"));
     }
@@ -125,7 +128,7 @@ fn open_gre(p: &[u8]) -> Result<Option<(Tunnel, LinkType, &[u8])>, DecodeError> 
     })
 }
 
-fn open_vxlan(p: &[u8]) -> Option<(Tunnel, LinkType, &[u8])> {
+fn open_vxlan(p: &[u8]) -> Option<Opened<'_>> {
     // Flags byte with the I bit (0x08) set, then the 24-bit network identifier.
     if p.len() < 8 + 14 || p[0] & 0x08 == 0 {
         return None;
