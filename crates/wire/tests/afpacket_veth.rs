@@ -8,20 +8,15 @@
 //! are opened on a thread that has entered it (checked by inode before anything is
 //! sent), and the namespace — with the veth pair in it — is deleted at the end,
 //! also when the test fails.
+//!
+//! The namespace, veth and send-socket machinery is in `mamori-testkit`.
 #![cfg(target_os = "linux")]
-// setns(2) and a raw send socket, test-only; each block has its SAFETY note.
-#![allow(unsafe_code)]
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io;
-use std::mem;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::MetadataExt;
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mamori_testkit::{Netns, RawSender};
 use mamori_wire::Timestamp;
 use mamori_wire::build::{self, EthernetSpec, L4};
 use mamori_wire::capture::afpacket::{AfPacketConfig, AfPacketSource, CaptureStats};
@@ -29,149 +24,6 @@ use mamori_wire::decode::MacAddr;
 
 const SEND_IF: &str = "mmv-send";
 const CAPTURE_IF: &str = "mmv-cap";
-
-/// Runs `ip` with `args`; the error carries its stderr.
-fn ip(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run `ip`: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "`ip {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-/// A network namespace that is deleted on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn create() -> Result<Netns, String> {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!("mamori-test-{}-{nanos}", std::process::id());
-        ip(&["netns", "add", &name])?;
-        Ok(Netns { name })
-    }
-
-    fn path(&self) -> String {
-        format!("/run/netns/{}", self.name)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        if let Err(e) = ip(&["netns", "del", &self.name]) {
-            eprintln!("warning: could not delete network namespace: {e}");
-        }
-    }
-}
-
-/// Creates the namespace with a veth pair, both ends up and IPv6 off (so the
-/// kernel sends no neighbour discovery of its own). `Err` means "skip".
-fn set_up() -> Result<Netns, String> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return Err("not running as root".into());
-    }
-    ip(&["-V"]).map_err(|e| format!("`ip` not available: {e}"))?;
-    let ns = Netns::create().map_err(|e| format!("network namespaces not permitted: {e}"))?;
-    for (key, value) in [
-        ("net.ipv6.conf.all.disable_ipv6", "1"),
-        ("net.ipv6.conf.default.disable_ipv6", "1"),
-    ] {
-        // Best effort: without it, extra IPv6 frames show up and are ignored.
-        let _ = Command::new("ip")
-            .args(["netns", "exec", &ns.name, "sysctl", "-qw"])
-            .arg(format!("{key}={value}"))
-            .output();
-    }
-    let n = ns.name.as_str();
-    ip(&[
-        "-n", n, "link", "add", SEND_IF, "type", "veth", "peer", "name", CAPTURE_IF,
-    ])
-    .map_err(|e| format!("veth not available: {e}"))?;
-    ip(&["-n", n, "link", "set", CAPTURE_IF, "up"]).map_err(|e| e.to_string())?;
-    ip(&["-n", n, "link", "set", SEND_IF, "up"]).map_err(|e| e.to_string())?;
-    Ok(ns)
-}
-
-/// Moves the calling thread into the namespace at `path` and checks that it
-/// arrived. Only this thread changes namespace; the rest of the process does not.
-fn enter(path: &str) -> Result<(), String> {
-    let file = File::open(path).map_err(|e| format!("open {path}: {e}"))?;
-    // SAFETY: `file` is an open namespace file descriptor that outlives the call;
-    // setns only changes the calling thread's network namespace.
-    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-    if rc != 0 {
-        return Err(format!("setns: {}", io::Error::last_os_error()));
-    }
-    let want = file.metadata().map_err(|e| e.to_string())?.ino();
-    let now = std::fs::metadata("/proc/thread-self/ns/net")
-        .map_err(|e| e.to_string())?
-        .ino();
-    if want != now {
-        return Err(format!(
-            "setns did not take effect (ns inode {now}, wanted {want})"
-        ));
-    }
-    Ok(())
-}
-
-/// A raw packet socket that sends frames out of one interface and receives nothing.
-struct Sender {
-    fd: OwnedFd,
-}
-
-impl Sender {
-    fn open(interface: &str) -> Sender {
-        let name = std::ffi::CString::new(interface).unwrap();
-        // SAFETY: `name` is a valid C string that outlives the call.
-        let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
-        assert_ne!(ifindex, 0, "{interface}: {}", io::Error::last_os_error());
-        // Protocol 0: this socket never receives.
-        // SAFETY: plain system call, no memory passed.
-        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-        assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
-        // SAFETY: `fd` is a fresh descriptor nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: all-zero is a valid sockaddr_ll.
-        let mut addr: libc::sockaddr_ll = unsafe { mem::zeroed() };
-        addr.sll_family = libc::AF_PACKET as u16;
-        addr.sll_ifindex = ifindex as i32;
-        // SAFETY: `addr` is initialised and we pass its exact size.
-        let rc = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_ll).cast(),
-                mem::size_of::<libc::sockaddr_ll>() as u32,
-            )
-        };
-        assert_eq!(rc, 0, "bind: {}", io::Error::last_os_error());
-        Sender { fd }
-    }
-
-    fn send(&self, frame: &[u8]) {
-        // SAFETY: `frame` is a live buffer of the length we pass; the kernel only
-        // reads it.
-        let n = unsafe { libc::send(self.fd.as_raw_fd(), frame.as_ptr().cast(), frame.len(), 0) };
-        assert_eq!(
-            n,
-            frame.len() as isize,
-            "send: {}",
-            io::Error::last_os_error()
-        );
-    }
-}
 
 fn mac(last: u8) -> MacAddr {
     MacAddr([0x02, 0x00, 0x5e, 0x10, 0x00, last])
@@ -323,10 +175,8 @@ struct Outcome {
     flood_stats: CaptureStats,
 }
 
-/// Everything that runs inside the namespace. `Err` means "skip".
-fn inside(ns_path: String) -> Result<Outcome, String> {
-    enter(&ns_path).map_err(|e| format!("network namespaces not permitted: {e}"))?;
-
+/// Everything that runs inside the namespace (on a thread that has entered it).
+fn inside() -> Outcome {
     let config = AfPacketConfig {
         block_size: 1 << 16,
         block_count: 8,
@@ -335,14 +185,14 @@ fn inside(ns_path: String) -> Result<Outcome, String> {
     };
     let mut source = AfPacketSource::open(&config).expect("open AF_PACKET source");
     assert_eq!(source.link_type(), mamori_wire::LinkType::ETHERNET);
-    let sender = Sender::open(SEND_IF);
+    let sender = RawSender::open(SEND_IF).expect("open send socket");
 
     // Wait until the link passes frames.
     let probe = probe_frame();
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline && !seen.iter().any(|c: &Captured| c.data == probe) {
-        sender.send(&probe);
+        sender.send(&probe).expect("send");
         capture_until(
             &mut source,
             &mut seen,
@@ -358,7 +208,7 @@ fn inside(ns_path: String) -> Result<Outcome, String> {
     let frames = test_frames();
     let before = now();
     for f in &frames {
-        sender.send(f);
+        sender.send(f).expect("send");
     }
     let mut got = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -441,7 +291,7 @@ fn inside(ns_path: String) -> Result<Outcome, String> {
         }
     }
     for (_, f) in &flow_frames {
-        sender.send(f);
+        sender.send(f).expect("send");
     }
     let mut per_worker: Vec<Vec<Captured>> = vec![Vec::new(), Vec::new()];
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -495,7 +345,7 @@ fn inside(ns_path: String) -> Result<Outcome, String> {
         .expect("frames")
         .clone();
     for _ in 0..1000 {
-        sender.send(&big);
+        sender.send(&big).expect("send");
     }
     std::thread::sleep(Duration::from_millis(100));
     let mut flood_stats = CaptureStats::default();
@@ -515,7 +365,7 @@ fn inside(ns_path: String) -> Result<Outcome, String> {
         "kernel packets = delivered + dropped: {flood_stats:?}"
     );
 
-    Ok(Outcome {
+    Outcome {
         flood_stats,
         sent: frames.len(),
         matched,
@@ -523,21 +373,19 @@ fn inside(ns_path: String) -> Result<Outcome, String> {
         probes,
         stats,
         fanout_counts,
-    })
+    }
 }
 
 #[test]
 fn veth_capture_returns_every_frame_byte_identical() {
-    let ns = match set_up() {
-        Ok(ns) => ns,
-        Err(reason) => {
-            eprintln!("skipped: {reason}");
-            return;
-        }
+    // A namespace with a veth pair, both ends up and IPv6 off (so the kernel sends
+    // no neighbour discovery of its own).
+    let ns = match Netns::with_veth(SEND_IF, CAPTURE_IF) {
+        Ok((ns, _veth)) => ns,
+        Err(skip) => return skip.report(),
     };
-    let path = ns.path();
     // A dedicated thread enters the namespace, so no other test thread moves.
-    let result = std::thread::spawn(move || inside(path)).join();
+    let result = ns.run(inside);
     drop(ns);
     match result {
         Ok(Ok(o)) => eprintln!(
@@ -557,7 +405,7 @@ fn veth_capture_returns_every_frame_byte_identical() {
             o.flood_stats.drops,
             o.flood_stats.freeze_queue_count,
         ),
-        Ok(Err(reason)) => eprintln!("skipped: {reason}"),
+        Ok(Err(skip)) => skip.report(),
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }
