@@ -210,6 +210,9 @@ fn decode_ipv6(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
                 });
                 next = data[at];
                 at += 8;
+                // What follows is the fragmentable part: in later fragments it is data,
+                // not headers, and reassembly needs every fragment cut at this point.
+                break;
             }
             _ => break,
         }
