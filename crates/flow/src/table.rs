@@ -56,9 +56,14 @@ impl Default for FlowConfig {
 }
 
 impl FlowConfig {
-    /// Approximate bytes one flow costs in the table (flow, index entry, timer), for
-    /// turning a memory cap into [`FlowConfig::max_flows`].
-    pub const BYTES_PER_FLOW: usize = std::mem::size_of::<Flow<()>>() + 64 + 16;
+    /// Bytes one flow may cost in the table at worst, for turning a memory cap into
+    /// [`FlowConfig::max_flows`]: the flow itself, its index entry at the hash map's
+    /// lowest load (half full, just after growing), two timer entries (one may be
+    /// stale) and its slot generation.
+    pub const BYTES_PER_FLOW: usize = std::mem::size_of::<Option<Flow<()>>>()
+        + 2 * (std::mem::size_of::<FlowKey>() + std::mem::size_of::<u32>() + 1)
+        + 2 * std::mem::size_of::<Entry>()
+        + std::mem::size_of::<u32>();
 }
 
 /// Counters of the table's work.
@@ -340,15 +345,21 @@ impl<X: Default> FlowTable<X> {
         }
     }
 
-    /// Ends every flow (end of input), in the order their timers would have fired.
+    /// Ends every flow (end of input), in the order of their records: first packet time,
+    /// then uid. Sorted here, where the flows already are, so that whoever merges
+    /// several tables' records can stream them instead of holding them all.
     pub fn flush(&mut self, sink: &mut impl FlowSink<X>) {
-        for entry in self.wheel.drain_all() {
-            if self.generations[entry.slot as usize] == entry.generation
-                && self.slots[entry.slot as usize].is_some()
-            {
-                self.finish(entry.slot, EndReason::EndOfInput, sink);
-            }
+        let mut order: Vec<(Timestamp, Uid, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (f.first_ts, f.uid(), i as u32)))
+            .collect();
+        order.sort_unstable();
+        for (_, _, slot) in order {
+            self.finish(slot, EndReason::EndOfInput, sink);
         }
+        self.wheel.clear();
     }
 
     fn slot(&self, slot: u32) -> &Flow<X> {

@@ -76,17 +76,12 @@ impl Wheel {
         fired
     }
 
-    /// Takes every entry out, in slot order starting from the current second.
-    pub(crate) fn drain_all(&mut self) -> Vec<Entry> {
-        let start = self
-            .now_sec
-            .map_or(0, |s| (s + 1).rem_euclid(SLOTS as i64) as usize);
-        let mut out = Vec::with_capacity(self.len);
-        for i in 0..SLOTS {
-            out.append(&mut self.buckets[(start + i) % SLOTS]);
+    /// Forgets every entry.
+    pub(crate) fn clear(&mut self) {
+        for bucket in &mut self.buckets {
+            bucket.clear();
         }
         self.len = 0;
-        out
     }
 
     /// Pops the entry that is due soonest (for eviction when the table is full).

@@ -53,7 +53,7 @@ pub(crate) fn summary_line(outcome: &RunOutcome) -> String {
     let s = &outcome.stats;
     let secs = outcome.elapsed.as_secs_f64().max(1e-9);
     format!(
-        "{} packets, {} bytes, {} flows, {} duplicates, {} undecodable, {} evicted; {:.2}s, {:.0} packets/s, {:.3} Gbit/s ({} thread{})",
+        "{} packets, {} bytes, {} flows, {} duplicates, {} undecodable, {} evicted; {:.2}s, {:.0} packets/s, {:.3} Gbit/s ({} thread{}, peak RSS {} MiB)",
         s.packets,
         s.wire_bytes,
         s.flows.created,
@@ -65,5 +65,14 @@ pub(crate) fn summary_line(outcome: &RunOutcome) -> String {
         s.wire_bytes as f64 * 8.0 / secs / 1e9,
         outcome.threads,
         if outcome.threads == 1 { "" } else { "s" },
+        peak_rss_bytes().map_or_else(|| "?".to_string(), |b| (b >> 20).to_string()),
     )
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), if the platform tells.
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

@@ -26,8 +26,22 @@ use common::*;
 type Key = (u8, (String, u16), (String, u16));
 
 const FIELDS: &[&str] = &[
-    "ip.src", "ip.dst", "ip.len", "ip.proto", "ip.flags.mf", "ip.frag_offset", "ipv6.src", "ipv6.dst", "ipv6.plen",
-    "ipv6.nxt", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport", "icmpv6.type", "ipv6.fraghdr.offset",
+    "ip.src",
+    "ip.dst",
+    "ip.len",
+    "ip.proto",
+    "ip.flags.mf",
+    "ip.frag_offset",
+    "ipv6.src",
+    "ipv6.dst",
+    "ipv6.plen",
+    "ipv6.nxt",
+    "tcp.srcport",
+    "tcp.dstport",
+    "udp.srcport",
+    "udp.dstport",
+    "icmpv6.type",
+    "ipv6.fraghdr.offset",
 ];
 
 fn key(proto: u8, a: (String, u16), b: (String, u16)) -> Key {
@@ -36,13 +50,26 @@ fn key(proto: u8, a: (String, u16), b: (String, u16)) -> Key {
 
 fn tshark_counts(file: &Path) -> BTreeMap<Key, (u64, u64)> {
     let mut cmd = Command::new("tshark");
-    cmd.args(["-r"]).arg(file).args(["-n", "-T", "fields", "-E", "occurrence=f", "-E", "separator=\t"]);
+    cmd.args(["-r"]).arg(file).args([
+        "-n",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=f",
+        "-E",
+        "separator=\t",
+    ]);
     cmd.args(["-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"]);
     for f in FIELDS {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("tshark runs");
-    assert!(out.status.success(), "tshark failed on {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut counts = BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: BTreeMap<&str, &str> = FIELDS.iter().copied().zip(line.split('\t')).collect();
@@ -52,7 +79,12 @@ fn tshark_counts(file: &Path) -> BTreeMap<Key, (u64, u64)> {
             if get("ip.flags.mf") == "1" || num("ip.frag_offset") > 0 {
                 continue;
             }
-            (get("ip.src"), get("ip.dst"), num("ip.len"), num("ip.proto") as u8)
+            (
+                get("ip.src"),
+                get("ip.dst"),
+                num("ip.len"),
+                num("ip.proto") as u8,
+            )
         } else if !get("ipv6.src").is_empty() {
             if !get("ipv6.fraghdr.offset").is_empty() {
                 continue;
@@ -66,7 +98,12 @@ fn tshark_counts(file: &Path) -> BTreeMap<Key, (u64, u64)> {
             } else {
                 num("ipv6.nxt") as u8
             };
-            (get("ipv6.src"), get("ipv6.dst"), 40 + num("ipv6.plen"), proto)
+            (
+                get("ipv6.src"),
+                get("ipv6.dst"),
+                40 + num("ipv6.plen"),
+                proto,
+            )
         } else {
             continue;
         };
@@ -75,7 +112,11 @@ fn tshark_counts(file: &Path) -> BTreeMap<Key, (u64, u64)> {
             17 => (num("udp.srcport"), num("udp.dstport")),
             _ => (0, 0),
         };
-        let k = key(proto, (src.to_string(), sp as u16), (dst.to_string(), dp as u16));
+        let k = key(
+            proto,
+            (src.to_string(), sp as u16),
+            (dst.to_string(), dp as u16),
+        );
         let e = counts.entry(k).or_insert((0, 0));
         e.0 += 1;
         e.1 += ip_bytes;
@@ -84,8 +125,21 @@ fn tshark_counts(file: &Path) -> BTreeMap<Key, (u64, u64)> {
 }
 
 fn mamori_counts(file: &Path, logs: &Path) -> BTreeMap<Key, (u64, u64)> {
-    let out = run_mamori(&["analyze", file.to_str().unwrap(), "--threads", "1", "-q", "--logs", logs.to_str().unwrap()]);
-    assert!(out.status.code().is_some_and(|c| c <= 2), "mamori failed on {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let out = run_mamori(&[
+        "analyze",
+        file.to_str().unwrap(),
+        "--threads",
+        "1",
+        "-q",
+        "--logs",
+        logs.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 2),
+        "mamori failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut counts = BTreeMap::new();
     for r in read_jsonl(&logs.join("conn.jsonl")) {
         let proto = match r["proto"].as_str() {
@@ -96,9 +150,19 @@ fn mamori_counts(file: &Path, logs: &Path) -> BTreeMap<Key, (u64, u64)> {
             Some(n) => n.parse().expect("numeric proto"),
             None => panic!("record without proto: {r}"),
         };
-        let port = |f: &str| if matches!(proto, 6 | 17) { r[f].as_u64().unwrap_or(0) as u16 } else { 0 };
+        let port = |f: &str| {
+            if matches!(proto, 6 | 17) {
+                r[f].as_u64().unwrap_or(0) as u16
+            } else {
+                0
+            }
+        };
         let host = |f: &str| r[f].as_str().unwrap_or("").to_string();
-        let k = key(proto, (host("id.orig_h"), port("id.orig_p")), (host("id.resp_h"), port("id.resp_p")));
+        let k = key(
+            proto,
+            (host("id.orig_h"), port("id.orig_p")),
+            (host("id.resp_h"), port("id.resp_p")),
+        );
         let e = counts.entry(k).or_insert((0, 0));
         e.0 += r["orig_pkts"].as_u64().unwrap() + r["resp_pkts"].as_u64().unwrap();
         e.1 += r["orig_ip_bytes"].as_u64().unwrap() + r["resp_ip_bytes"].as_u64().unwrap();
@@ -108,7 +172,9 @@ fn mamori_counts(file: &Path, logs: &Path) -> BTreeMap<Key, (u64, u64)> {
 
 #[test]
 fn conn_log_matches_tshark_per_five_tuple_on_every_shared_capture() {
-    let Some(dir) = shared_pcaps("conn_vs_tshark") else { return };
+    let Some(dir) = shared_pcaps("conn_vs_tshark") else {
+        return;
+    };
     if !have_tool("tshark", "conn_vs_tshark") {
         return;
     }
@@ -123,12 +189,23 @@ fn conn_log_matches_tshark_per_five_tuple_on_every_shared_capture() {
         tuples += theirs.len();
         packets += theirs.values().map(|v| v.0).sum::<u64>();
         for k in theirs.keys().chain(ours.keys()) {
-            let (t, o) = (theirs.get(k).copied().unwrap_or_default(), ours.get(k).copied().unwrap_or_default());
+            let (t, o) = (
+                theirs.get(k).copied().unwrap_or_default(),
+                ours.get(k).copied().unwrap_or_default(),
+            );
             if t != o {
-                failures.push(format!("{}: {k:?}: tshark {t:?} (pkts, ip bytes), mamori {o:?}", file.display()));
+                failures.push(format!(
+                    "{}: {k:?}: tshark {t:?} (pkts, ip bytes), mamori {o:?}",
+                    file.display()
+                ));
             }
         }
     }
     eprintln!("compared {files} captures, {tuples} 5-tuples, {packets} IP packets with tshark");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -123,11 +123,19 @@ pub fn run_live(
             None => Ok((stats, capture, events)),
         }
     })?;
-    Ok(LiveOutcome { stats, capture, events, elapsed: started.elapsed(), threads })
+    Ok(LiveOutcome {
+        stats,
+        capture,
+        events,
+        elapsed: started.elapsed(),
+        threads,
+    })
 }
 
 fn wall_clock() -> Timestamp {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     Timestamp::from_secs_nanos(d.as_secs() as i64, d.subsec_nanos())
 }
 
@@ -141,7 +149,6 @@ fn live_worker(
     progress: &Progress,
 ) -> Result<(PacketStats, CaptureStats), CaptureError> {
     let mut worker = Worker::new(config);
-    let mut events = Vec::new();
     let mut tick_sec = i64::MIN;
     let mut local = 0u64;
     while !stop.load(Ordering::Relaxed) {
@@ -149,10 +156,10 @@ fn live_worker(
             let sec = pkt.ts.secs();
             if sec > tick_sec {
                 tick_sec = sec;
-                worker.tick(Timestamp::from_secs(sec), &mut events);
+                let _ = events_out.send(worker.tick(Timestamp::from_secs(sec)).events);
             }
             // Packet numbers only break ties between equal timestamps; interleave workers.
-            worker.packet(local * threads as u64 + index as u64, &pkt, &mut events);
+            worker.packet(local * threads as u64 + index as u64, &pkt);
             local += 1;
         })?;
         progress.packets.fetch_add(got as u64, Ordering::Relaxed);
@@ -161,15 +168,18 @@ fn live_worker(
             let now = wall_clock();
             if now.secs() > tick_sec {
                 tick_sec = now.secs();
-                worker.tick(Timestamp::from_secs(tick_sec), &mut events);
+                if events_out
+                    .send(worker.tick(Timestamp::from_secs(tick_sec)).events)
+                    .is_err()
+                {
+                    break;
+                }
             }
         }
-        if !events.is_empty() && events_out.send(std::mem::take(&mut events)).is_err() {
-            break;
-        }
     }
-    worker.finish(&mut events);
-    let _ = events_out.send(events);
+    worker.finish(|chunk| {
+        let _ = events_out.send(chunk.events);
+    });
     let capture = source.stats()?;
     Ok((worker.stats(), capture))
 }

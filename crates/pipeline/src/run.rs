@@ -11,10 +11,10 @@ use mamori_wire::capture::file::FileError;
 use mamori_wire::capture::merge::{FileProgress, MergedCapture};
 use mamori_wire::{LinkType, Timestamp};
 
-use crate::collector::{Collector, ConsumerError, EventConsumer};
-use crate::event::Event;
+use crate::collector::{Chunk, Collector, ConsumerError, EventConsumer};
 use crate::stats::PacketStats;
-use crate::worker::{Worker, WorkerConfig, shard_of};
+use crate::worker::{FragmentStage, Route, Worker, WorkerConfig, datagram_worker, route};
+use mamori_wire::decode::L2Header;
 
 /// Packets per batch sent to a worker.
 const BATCH_PACKETS: usize = 512;
@@ -161,23 +161,30 @@ fn run_inline(
 ) -> Result<(PacketStats, u64), RunError> {
     let mut worker = Worker::new(config);
     let mut collector = Collector::new(1, consumers);
-    let mut events = Vec::new();
     let mut packet_no = 0u64;
     loop {
         let Some(pkt) = input.next_packet() else {
             break;
         };
         if let Some(now) = clock.observe(pkt.ts) {
-            worker.tick(now, &mut events);
-            collector.epoch(0, std::mem::take(&mut events))?;
+            collector.chunk(0, worker.tick(now))?;
         }
-        worker.packet(packet_no, &pkt, &mut events);
+        worker.packet(packet_no, &pkt);
         packet_no += 1;
         report(progress, packet_no, input);
     }
     progress.packets.store(packet_no, Ordering::Relaxed);
-    worker.finish(&mut events);
-    collector.epoch(0, events)?;
+    let mut failure = None;
+    worker.finish(|chunk| {
+        if failure.is_none()
+            && let Err(e) = collector.chunk(0, chunk)
+        {
+            failure = Some(e);
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
     collector.finish()?;
     Ok((worker.stats(), collector.events()))
 }
@@ -190,6 +197,13 @@ enum Item {
         ts: Timestamp,
         link: LinkType,
         orig_len: u32,
+        start: u32,
+        len: u32,
+    },
+    /// A datagram reassembled by the reader from IP fragments.
+    Datagram {
+        ts: Timestamp,
+        l2: L2Header,
         start: u32,
         len: u32,
     },
@@ -221,6 +235,17 @@ impl Batch {
             len,
         });
     }
+
+    fn push_datagram(&mut self, ts: Timestamp, l2: L2Header, datagram: &[u8]) {
+        let start = self.data.len() as u32;
+        self.data.extend_from_slice(datagram);
+        self.items.push(Item::Datagram {
+            ts,
+            l2,
+            start,
+            len: datagram.len() as u32,
+        });
+    }
 }
 
 /// The reader's end of one worker's queues.
@@ -247,12 +272,12 @@ fn run_threaded(
     progress: &Progress,
     clock: &mut Clock,
 ) -> Result<(PacketStats, u64), RunError> {
-    let (event_tx, event_rx) = bounded::<(usize, Vec<Event>)>(threads * 64);
+    let (event_tx, event_rx) = bounded::<(usize, Chunk)>(threads * 64);
     thread::scope(|scope| {
         let collector = scope.spawn(move || -> Result<u64, ConsumerError> {
             let mut collector = Collector::new(threads, consumers);
-            for (worker, events) in event_rx {
-                collector.epoch(worker, events)?;
+            for (worker, chunk) in event_rx {
+                collector.chunk(worker, chunk)?;
             }
             collector.finish()?;
             Ok(collector.events())
@@ -281,20 +306,39 @@ fn run_threaded(
 
         let mut packet_no = 0u64;
         let mut alive = true;
+        let mut fragments = FragmentStage::new(config);
         while alive {
             let Some(pkt) = input.next_packet() else {
                 break;
             };
             if let Some(now) = clock.observe(pkt.ts) {
+                // Every worker gets the tick now, so that no epoch waits in a half-full
+                // batch while other workers run ahead.
                 for lane in &mut lanes {
                     lane.current.items.push(Item::Tick(now));
-                    if lane.current.is_full() {
-                        alive &= lane.send();
-                    }
+                    alive &= lane.send();
                 }
             }
-            let lane = &mut lanes[shard_of(&pkt, threads)];
-            lane.current.push_packet(packet_no, &pkt);
+            let lane = match route(&pkt, threads) {
+                Route::Worker(w) => {
+                    let lane = &mut lanes[w];
+                    lane.current.push_packet(packet_no, &pkt);
+                    lane
+                }
+                Route::Fragment(frame, ip) => {
+                    let Some(datagram) = fragments.push(&pkt, &frame, &ip) else {
+                        packet_no += 1;
+                        continue;
+                    };
+                    let Ok(whole) = mamori_wire::decode::ip::decode_ip(datagram) else {
+                        packet_no += 1;
+                        continue;
+                    };
+                    let lane = &mut lanes[datagram_worker(&frame.l2, &whole, threads)];
+                    lane.current.push_datagram(pkt.ts, frame.l2, datagram);
+                    lane
+                }
+            };
             if lane.current.is_full() {
                 alive &= lane.send();
             }
@@ -307,7 +351,7 @@ fn run_threaded(
                 let _ = lane.to_worker.send(std::mem::take(&mut lane.current));
             }
         }
-        let mut stats = PacketStats::default();
+        let mut stats = fragments.stats();
         let mut panicked = None;
         for w in workers {
             match w.join() {
@@ -331,10 +375,9 @@ fn worker_loop(
     config: &WorkerConfig,
     batches: &Receiver<Batch>,
     recycle: &Sender<Batch>,
-    events_out: &Sender<(usize, Vec<Event>)>,
+    events_out: &Sender<(usize, Chunk)>,
 ) -> PacketStats {
     let mut worker = Worker::new(config);
-    let mut events = Vec::new();
     for mut batch in batches {
         for item in &batch.items {
             match *item {
@@ -355,15 +398,13 @@ fn worker_loop(
                             data,
                             orig_len,
                         },
-                        &mut events,
                     );
                 }
+                Item::Datagram { ts, l2, start, len } => {
+                    worker.datagram(ts, &l2, &batch.data[start as usize..(start + len) as usize]);
+                }
                 Item::Tick(now) => {
-                    worker.tick(now, &mut events);
-                    if events_out
-                        .send((index, std::mem::take(&mut events)))
-                        .is_err()
-                    {
+                    if events_out.send((index, worker.tick(now))).is_err() {
                         // The collector stopped (its error is reported by the run).
                         return worker.stats();
                     }
@@ -374,8 +415,9 @@ fn worker_loop(
         batch.data.clear();
         let _ = recycle.send(batch);
     }
-    worker.finish(&mut events);
-    let _ = events_out.send((index, events));
+    worker.finish(|chunk| {
+        let _ = events_out.send((index, chunk));
+    });
     worker.stats()
 }
 

@@ -1,12 +1,14 @@
 //! One worker: a shard of the flows and everything that happens to its packets.
 
+use mamori_flow::FlowKey;
 use mamori_flow::table::FlowSink;
 use mamori_flow::{ConnRecord, FlowConfig, FlowTable};
 use mamori_wire::Timestamp;
 use mamori_wire::capture::Packet;
 use mamori_wire::decode::defrag::Defragmenter;
-use mamori_wire::decode::{self, Frame, IpPacket, Network};
+use mamori_wire::decode::{self, Frame, IpPacket, L2Header, Network};
 
+use crate::collector::Chunk;
 use crate::dedup::DuplicateFilter;
 use crate::event::{ArpEvent, Event};
 use crate::stats::PacketStats;
@@ -29,6 +31,9 @@ impl Default for WorkerConfig {
     }
 }
 
+/// Events in the last epoch are passed on in chunks of this many.
+const FLUSH_CHUNK: usize = 4096;
+
 /// Turns finished flows into events.
 struct Events<'a>(&'a mut Vec<Event>);
 
@@ -38,13 +43,33 @@ impl FlowSink<()> for Events<'_> {
     }
 }
 
+/// Turns the flows flushed at the end (already in order) into chunks as they come.
+struct Streamed<'a, F: FnMut(Chunk)> {
+    events: Vec<Event>,
+    emit: &'a mut F,
+}
+
+impl<F: FnMut(Chunk)> FlowSink<()> for Streamed<'_, F> {
+    fn flow_ended(&mut self, record: ConnRecord, _ext: ()) {
+        self.events.push(Event::Conn(record));
+        if self.events.len() >= FLUSH_CHUNK {
+            let events = std::mem::replace(&mut self.events, Vec::with_capacity(FLUSH_CHUNK));
+            (self.emit)(Chunk { events, end: false });
+        }
+    }
+}
+
 /// Decodes packets and keeps the flows of one shard.
+///
+/// Events accumulate inside the worker and leave it at each tick as one sorted
+/// [`Chunk`] (an epoch), and at the end as a stream of sorted chunks.
 #[derive(Debug)]
 pub struct Worker {
     flows: FlowTable<()>,
     defrag: Defragmenter,
     duplicates: DuplicateFilter,
     stats: PacketStats,
+    pending: Vec<Event>,
 }
 
 impl Worker {
@@ -55,6 +80,7 @@ impl Worker {
             defrag: Defragmenter::default(),
             duplicates: DuplicateFilter::new(config.duplicate_window_nanos),
             stats: PacketStats::default(),
+            pending: Vec::new(),
         }
     }
 
@@ -67,7 +93,7 @@ impl Worker {
     }
 
     /// Handles one packet; `packet_no` is its position in the whole input.
-    pub fn packet(&mut self, packet_no: u64, pkt: &Packet<'_>, out: &mut Vec<Event>) {
+    pub fn packet(&mut self, packet_no: u64, pkt: &Packet<'_>) {
         self.stats.packets += 1;
         self.stats.wire_bytes += u64::from(pkt.orig_len);
         let frame = match decode::decode(pkt.link, pkt.data) {
@@ -79,7 +105,8 @@ impl Worker {
         };
         // Only IP packets are checked: cyclic layer-2 protocols (CC-Link IE, PROFINET RT)
         // legitimately repeat identical frames every few hundred microseconds.
-        if matches!(frame.network, Network::Ip(_)) && self.duplicates.is_duplicate(pkt.ts, pkt.data) {
+        if matches!(frame.network, Network::Ip(_)) && self.duplicates.is_duplicate(pkt.ts, pkt.data)
+        {
             self.stats.duplicates += 1;
             return;
         }
@@ -87,10 +114,10 @@ impl Worker {
             self.stats.tunnelled += 1;
         }
         match frame.network {
-            Network::Ip(ip) => self.ip(pkt.ts, &frame, &ip, out),
+            Network::Ip(ip) => self.ip(pkt.ts, &frame, &ip),
             Network::Arp(arp) => {
                 self.stats.arp_packets += 1;
-                out.push(Event::Arp(ArpEvent {
+                self.pending.push(Event::Arp(ArpEvent {
                     ts: pkt.ts,
                     packet_no,
                     src_mac: frame.l2.src,
@@ -103,16 +130,18 @@ impl Worker {
         }
     }
 
-    fn ip(&mut self, ts: Timestamp, frame: &Frame<'_>, ip: &IpPacket<'_>, out: &mut Vec<Event>) {
+    fn ip(&mut self, ts: Timestamp, frame: &Frame<'_>, ip: &IpPacket<'_>) {
         self.stats.ip_packets += 1;
         if ip.fragment.is_none() {
-            self.flows.process(ts, &frame.l2, ip, &mut Events(out));
+            self.flows
+                .process(ts, &frame.l2, ip, &mut Events(&mut self.pending));
             return;
         }
         let Worker {
             defrag,
             flows,
             stats,
+            pending: out,
             ..
         } = self;
         if let Some(datagram) = defrag.push(ts, ip) {
@@ -125,45 +154,142 @@ impl Worker {
         }
     }
 
-    /// Moves the worker's clock to `now`: flows idle past their timeout end.
-    pub fn tick(&mut self, now: Timestamp, out: &mut Vec<Event>) {
-        self.flows.advance(now, &mut Events(out));
+    /// Handles an IP datagram the reader reassembled from fragments (already counted
+    /// there as packets); `l2` is the link layer of its last fragment.
+    pub fn datagram(&mut self, ts: Timestamp, l2: &L2Header, datagram: &[u8]) {
+        match decode::ip::decode_ip(datagram) {
+            Ok(ip) => {
+                self.flows
+                    .process(ts, l2, &ip, &mut Events(&mut self.pending));
+            }
+            Err(_) => self.stats.decode_errors += 1,
+        }
     }
 
-    /// Ends every flow (end of input).
-    pub fn finish(&mut self, out: &mut Vec<Event>) {
-        self.flows.flush(&mut Events(out));
+    /// Moves the worker's clock to `now`: flows idle past their timeout end. Returns the
+    /// epoch that the tick closes, sorted.
+    pub fn tick(&mut self, now: Timestamp) -> Chunk {
+        self.flows.advance(now, &mut Events(&mut self.pending));
+        self.take_pending()
+    }
+
+    /// The events gathered so far, sorted, as a chunk that closes an epoch.
+    pub fn take_pending(&mut self) -> Chunk {
+        let mut events = std::mem::take(&mut self.pending);
+        events.sort_by_key(Event::order_key);
+        Chunk { events, end: true }
+    }
+
+    /// End of input: closes the current epoch, then ends every flow in a last epoch
+    /// streamed to `emit` in sorted chunks.
+    pub fn finish(&mut self, mut emit: impl FnMut(Chunk)) {
+        emit(self.take_pending());
+        let mut sink = Streamed {
+            events: Vec::with_capacity(FLUSH_CHUNK),
+            emit: &mut emit,
+        };
+        self.flows.flush(&mut sink);
+        let events = sink.events;
+        emit(Chunk { events, end: true });
     }
 }
 
-/// Picks the worker for a packet: a hash of the address pair (sorted, so both
-/// directions agree; without ports, so IP fragments follow their flow) and VLAN.
-pub fn shard_of(pkt: &Packet<'_>, workers: usize) -> usize {
-    if workers <= 1 {
-        return 0;
-    }
+/// Where the reader sends a packet.
+#[derive(Debug)]
+pub enum Route<'a> {
+    /// To this worker, as captured.
+    Worker(usize),
+    /// An IP fragment: the reader reassembles it first (see [`FragmentStage`]).
+    Fragment(Frame<'a>, IpPacket<'a>),
+}
+
+/// Picks the worker for a packet: the flow key's symmetric hash (5-tuple and VLAN) for
+/// IP, the address pair for ARP, the MAC pair for other layer-2 frames. IP fragments
+/// carry no ports, so they are routed to reassembly in the reader instead.
+pub fn route<'a>(pkt: &Packet<'a>, workers: usize) -> Route<'a> {
     let Ok(frame) = decode::decode(pkt.link, pkt.data) else {
-        return 0;
+        return Route::Worker(0);
     };
-    let mut acc = u64::from(frame.l2.vlans.outer().unwrap_or(0));
-    let (a, b): ([u8; 16], [u8; 16]) = match frame.network {
-        Network::Ip(ip) => (addr16(ip.src), addr16(ip.dst)),
-        Network::Arp(arp) => (addr16(arp.sender_ip.into()), addr16(arp.target_ip.into())),
+    let hash = match frame.network {
+        Network::Ip(ip) if ip.fragment.is_some() => return Route::Fragment(frame, ip),
+        Network::Ip(ip) => FlowKey::from_ip(&ip, frame.l2.vlans.ids())
+            .key
+            .symmetric_hash(),
+        Network::Arp(arp) => {
+            pair_hash(&addr16(arp.sender_ip.into()), &addr16(arp.target_ip.into()))
+        }
         _ => {
-            let mut a = [0u8; 16];
-            let mut b = [0u8; 16];
-            a[..6].copy_from_slice(&frame.l2.src.unwrap_or_default().0);
-            b[..6].copy_from_slice(&frame.l2.dst.unwrap_or_default().0);
-            (a, b)
+            let (a, b) = (
+                frame.l2.src.unwrap_or_default().0,
+                frame.l2.dst.unwrap_or_default().0,
+            );
+            pair_hash(&a, &b)
         }
     };
+    Route::Worker((hash % workers.max(1) as u64) as usize)
+}
+
+/// The worker for a whole (reassembled) IP datagram.
+pub fn datagram_worker(l2: &L2Header, ip: &IpPacket<'_>, workers: usize) -> usize {
+    (FlowKey::from_ip(ip, l2.vlans.ids()).key.symmetric_hash() % workers.max(1) as u64) as usize
+}
+
+/// IP fragments met by the reader of a threaded run: mirror duplicates dropped, pieces
+/// reassembled, so that whole datagrams can be routed by their 5-tuple like any packet.
+#[derive(Debug)]
+pub struct FragmentStage {
+    defrag: Defragmenter,
+    duplicates: DuplicateFilter,
+    stats: PacketStats,
+}
+
+impl FragmentStage {
+    /// A stage with the workers' duplicate window.
+    pub fn new(config: &WorkerConfig) -> Self {
+        FragmentStage {
+            defrag: Defragmenter::default(),
+            duplicates: DuplicateFilter::new(config.duplicate_window_nanos),
+            stats: PacketStats::default(),
+        }
+    }
+
+    /// Takes one fragment; returns the whole datagram when this piece completes it.
+    pub fn push(
+        &mut self,
+        pkt: &Packet<'_>,
+        frame: &Frame<'_>,
+        ip: &IpPacket<'_>,
+    ) -> Option<&[u8]> {
+        self.stats.packets += 1;
+        self.stats.wire_bytes += u64::from(pkt.orig_len);
+        if self.duplicates.is_duplicate(pkt.ts, pkt.data) {
+            self.stats.duplicates += 1;
+            return None;
+        }
+        self.stats.ip_packets += 1;
+        if frame.tunnel.is_some() {
+            self.stats.tunnelled += 1;
+        }
+        self.defrag.push(pkt.ts, ip)
+    }
+
+    /// Counters of the fragments handled here.
+    pub fn stats(&self) -> PacketStats {
+        let mut s = self.stats;
+        s.defrag = self.defrag.stats();
+        s
+    }
+}
+
+fn pair_hash(a: &[u8], b: &[u8]) -> u64 {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    for chunk in lo.chunks_exact(8).chain(hi.chunks_exact(8)) {
+    let mut acc = 0u64;
+    for chunk in lo.chunks(8).chain(hi.chunks(8)) {
         let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
+        w[..chunk.len()].copy_from_slice(chunk);
         acc = splitmix(acc ^ u64::from_le_bytes(w));
     }
-    (acc % workers as u64) as usize
+    acc
 }
 
 fn addr16(a: std::net::IpAddr) -> [u8; 16] {

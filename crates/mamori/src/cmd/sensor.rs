@@ -20,12 +20,15 @@ pub(crate) fn run(args: &SensorArgs) -> anyhow::Result<ExitCode> {
     capture.promiscuous = !args.no_promisc;
     let mut consumers: Vec<Box<dyn EventConsumer + Send>> = Vec::new();
     if let Some(dir) = &args.path.logs {
-        consumers.push(Box::new(LogWriter::create(dir).context("opening the log folder")?));
+        consumers.push(Box::new(
+            LogWriter::create(dir).context("opening the log folder")?,
+        ));
     }
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
-        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed)).context("installing the signal handler")?;
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .context("installing the signal handler")?;
     }
     if let Some(secs) = args.duration {
         let stop = Arc::clone(&stop);
@@ -37,12 +40,20 @@ pub(crate) fn run(args: &SensorArgs) -> anyhow::Result<ExitCode> {
             stop.store(true, Ordering::Relaxed);
         });
     }
-    let config = LiveConfig { capture, threads: args.path.thread_count(), worker: args.path.worker_config() };
+    let config = LiveConfig {
+        capture,
+        threads: args.path.thread_count(),
+        worker: args.path.worker_config(),
+    };
     if !args.path.quiet {
-        eprintln!("mamori: capturing on {} with {} worker(s); Ctrl-C stops", args.iface, config.threads);
+        eprintln!(
+            "mamori: capturing on {} with {} worker(s); Ctrl-C stops",
+            args.iface, config.threads
+        );
     }
     let progress = Progress::default();
-    let outcome = run_live(&config, consumers, &stop, &progress).with_context(|| format!("capturing on {}", args.iface))?;
+    let outcome = run_live(&config, consumers, &stop, &progress)
+        .with_context(|| format!("capturing on {}", args.iface))?;
     let s = &outcome.stats;
     let secs = outcome.elapsed.as_secs_f64().max(1e-9);
     println!(

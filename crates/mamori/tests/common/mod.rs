@@ -42,7 +42,11 @@ pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Whether an external tool runs (`tool -v`), printing a skip message when not.
 pub fn have_tool(tool: &str, test: &str) -> bool {
-    let ok = Command::new(tool).arg("-v").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new(tool)
+        .arg("-v")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         eprintln!("skipped {test}: {tool} is not installed (Debian package: tshark)");
     }
