@@ -233,3 +233,96 @@ pub fn checksum(data: &[u8], initial: u32) -> u16 {
     }
     !(sum as u16)
 }
+
+/// Appends a whole Ethernet frame carrying `body` after the EtherType, padded to the
+/// 60-byte minimum (LLDP, PROFINET DCP and other layer-2 protocols).
+pub fn ethernet_frame(out: &mut Vec<u8>, eth: &EthernetSpec, ether_type: u16, body: &[u8]) {
+    ethernet_header(out, eth, ether_type);
+    out.extend_from_slice(body);
+    while out.len() < 60 {
+        out.push(0);
+    }
+}
+
+/// An ARP packet for IPv4 over Ethernet.
+#[derive(Debug, Clone, Copy)]
+pub struct ArpSpec {
+    /// 1 = request, 2 = reply (see [`crate::decode::arp`]).
+    pub operation: u16,
+    /// Sender hardware address (also the frame's source).
+    pub sender_mac: MacAddr,
+    /// Sender protocol address.
+    pub sender_ip: std::net::Ipv4Addr,
+    /// Target hardware address (zero in requests).
+    pub target_mac: MacAddr,
+    /// Target protocol address.
+    pub target_ip: std::net::Ipv4Addr,
+    /// Frame destination: broadcast for requests and gratuitous ARP, else the target.
+    pub dst: MacAddr,
+}
+
+impl ArpSpec {
+    /// `who-has target_ip tell sender_ip`, broadcast.
+    pub fn request(
+        sender_mac: MacAddr,
+        sender_ip: std::net::Ipv4Addr,
+        target_ip: std::net::Ipv4Addr,
+    ) -> Self {
+        ArpSpec {
+            operation: 1,
+            sender_mac,
+            sender_ip,
+            target_mac: MacAddr([0; 6]),
+            target_ip,
+            dst: MacAddr::BROADCAST,
+        }
+    }
+
+    /// `sender_ip is-at sender_mac`, unicast to the asker.
+    pub fn reply(
+        sender_mac: MacAddr,
+        sender_ip: std::net::Ipv4Addr,
+        target_mac: MacAddr,
+        target_ip: std::net::Ipv4Addr,
+    ) -> Self {
+        ArpSpec {
+            operation: 2,
+            sender_mac,
+            sender_ip,
+            target_mac,
+            target_ip,
+            dst: target_mac,
+        }
+    }
+
+    /// A gratuitous ARP announcement (a broadcast request for one's own address).
+    pub fn gratuitous(mac: MacAddr, ip: std::net::Ipv4Addr) -> Self {
+        ArpSpec {
+            operation: 1,
+            sender_mac: mac,
+            sender_ip: ip,
+            target_mac: MacAddr([0; 6]),
+            target_ip: ip,
+            dst: MacAddr::BROADCAST,
+        }
+    }
+}
+
+/// Appends an Ethernet frame carrying an ARP packet (padded to 60 bytes).
+pub fn arp_frame(out: &mut Vec<u8>, vlan: Option<u16>, arp: &ArpSpec) {
+    let eth = EthernetSpec {
+        src: arp.sender_mac,
+        dst: arp.dst,
+        vlan,
+    };
+    ethernet_header(out, &eth, ethertype::ARP);
+    out.extend_from_slice(&[0, 1, 0x08, 0x00, 6, 4]);
+    out.extend_from_slice(&arp.operation.to_be_bytes());
+    out.extend_from_slice(&arp.sender_mac.0);
+    out.extend_from_slice(&arp.sender_ip.octets());
+    out.extend_from_slice(&arp.target_mac.0);
+    out.extend_from_slice(&arp.target_ip.octets());
+    while out.len() < 60 {
+        out.push(0);
+    }
+}
