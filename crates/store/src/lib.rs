@@ -50,6 +50,55 @@
 //!   what was committed before stays, and the error reaches the caller through
 //!   [`StoreWriter::finish`] instead of a panic on a worker thread.
 //!
+//! # Example
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//! use std::sync::Arc;
+//! use mamori_store::*;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("mamori.db");
+//! let store = Arc::new(SqliteStore::open(&path)?);
+//! let run = store.start_run(&NewRun {
+//!     command: "analyze".into(),
+//!     started_at: unix_nanos_now(),
+//!     inputs: vec!["plant.pcapng".into()],
+//!     threads: 2,
+//!     version: env!("CARGO_PKG_VERSION").into(),
+//! })?;
+//!
+//! let writer = StoreWriter::spawn(store.clone(), WriterConfig::default())?;
+//! writer.send(ConnSummary {
+//!     ts: 1_777_593_600_000_000_000,
+//!     orig_h: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
+//!     resp_h: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 20)),
+//!     proto: 6,
+//!     resp_p: 502,
+//!     service: Some("modbus".into()),
+//!     vlan: None,
+//!     orig_pkts: 4, resp_pkts: 4, orig_bytes: 24, resp_bytes: 22,
+//!     orig_ip_bytes: 232, resp_ip_bytes: 230,
+//!     duration_nanos: 1_500_000,
+//!     run_id: run,
+//! })?;
+//! let stats = writer.finish()?; // writes what is pending; returns any error
+//! assert_eq!(stats.conns, 1);
+//!
+//! store.finish_run(run, &RunFinish {
+//!     finished_at: unix_nanos_now(),
+//!     inputs: vec![RunInput { path: "plant.pcapng".into(), packets: 8, bytes: 600, error: None }],
+//!     packets: 8, bytes: 600, flows: 1, duplicates: 0, decode_errors: 0, evictions: 0,
+//!     elapsed_secs: 0.01,
+//!     status: RunStatus::Ok,
+//! })?;
+//! assert_eq!(store.flow_totals(&FlowFilter::default())?.conns, 1);
+//! assert_eq!(store.runs()?[0].status, RunStatus::Ok);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Back ends
 //!
 //! [`SqliteStore`] is the embedded default: one file, WAL journaling (readers

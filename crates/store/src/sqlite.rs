@@ -249,8 +249,10 @@ fn insert_inputs(tx: &Transaction<'_>, id: RunId, inputs: &[RunInput]) -> Result
     Ok(())
 }
 
-fn read_runs(conn: &Connection, only: Option<RunId>) -> Result<Vec<RunRecord>, StoreError> {
+fn read_runs(conn: &mut Connection, only: Option<RunId>) -> Result<Vec<RunRecord>, StoreError> {
     let ctx = "reading runs";
+    // One read transaction, so both queries see the same snapshot.
+    let conn = conn.transaction().map_err(StoreError::sqlite(ctx))?;
     let only = only.map(|id| id.0);
     let mut runs = Vec::new();
     {
@@ -308,12 +310,15 @@ fn read_runs(conn: &Connection, only: Option<RunId>) -> Result<Vec<RunRecord>, S
         while cursor.peek().is_some_and(|r| r.id < run_id) {
             cursor.next();
         }
-        // The foreign key guarantees the run exists; a run inserted between
-        // the two queries would only be missed, never mismatched.
+        // The foreign key guarantees the run exists.
         if let Some(run) = cursor.peek_mut().filter(|r| r.id == run_id) {
             run.inputs.push(input);
         }
     }
+    drop(rows);
+    drop(stmt);
+    // Nothing was written; ending the transaction either way is fine.
+    conn.commit().map_err(StoreError::sqlite(ctx))?;
     Ok(runs)
 }
 
@@ -429,11 +434,11 @@ impl Store for SqliteStore {
     }
 
     fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        read_runs(&self.lock(), None)
+        read_runs(&mut self.lock(), None)
     }
 
     fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError> {
-        Ok(read_runs(&self.lock(), Some(id))?.into_iter().next())
+        Ok(read_runs(&mut self.lock(), Some(id))?.into_iter().next())
     }
 
     fn add_flow_hourly(&self, rows: &[FlowHourly]) -> Result<u64, StoreError> {
