@@ -506,7 +506,8 @@ fn write_capture(path: &Path, frames: &[Vec<u8>]) {
 /// A flow's identity in `conn.jsonl`.
 type FlowKey = (String, String, u64, String, u64, Option<u64>);
 
-/// The compared fields of every record, by flow (a list in case a flow was split).
+/// The `conn.jsonl` fields that must be equal (besides the flow's identity); `ts`,
+/// `uid` and `duration` are not compared.
 const COMPARED: [&str; 13] = [
     "orig_pkts",
     "resp_pkts",
@@ -523,6 +524,7 @@ const COMPARED: [&str; 13] = [
     "inner_vlan",
 ];
 
+/// The records of a `conn.jsonl` by flow (a list, in case a flow was split).
 fn flows(conn_log: &Path) -> BTreeMap<FlowKey, Vec<BTreeMap<&'static str, Value>>> {
     let mut out: BTreeMap<FlowKey, Vec<_>> = BTreeMap::new();
     for r in read_jsonl(conn_log) {
