@@ -97,9 +97,7 @@ pub(crate) fn office_activity(t: Timestamp) -> f64 {
     match minute {
         m if (12 * 60..13 * 60).contains(&m) => 0.25,
         m if (8 * 60 + 30..17 * 60 + 30).contains(&m) => 1.0,
-        m if (8 * 60..8 * 60 + 30).contains(&m) || (17 * 60 + 30..18 * 60 + 30).contains(&m) => {
-            0.4
-        }
+        m if (8 * 60..8 * 60 + 30).contains(&m) || (17 * 60 + 30..18 * 60 + 30).contains(&m) => 0.4,
         _ => 0.0,
     }
 }

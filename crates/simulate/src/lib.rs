@@ -110,7 +110,7 @@ impl FromStr for CaptureFormat {
 }
 
 /// The attacks of the incident scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Attack {
     /// An unknown laptop joins line 1 (gratuitous ARP, NetBIOS registration).
@@ -347,7 +347,10 @@ pub fn ground_truth(config: &SimConfig) -> GroundTruth {
 }
 
 /// Simulates into any writer; returns the summary and the ground truth.
-pub fn simulate_to<W: Write>(config: &SimConfig, out: W) -> Result<(SimSummary, GroundTruth), SimError> {
+pub fn simulate_to<W: Write>(
+    config: &SimConfig,
+    out: W,
+) -> Result<(SimSummary, GroundTruth), SimError> {
     config.validate()?;
     let plant = Plant::new(config.scale);
     let (start, end) = (config.start_time(), config.end_time());

@@ -432,12 +432,23 @@ impl Tcp {
         }
     }
 
-    fn seg(&mut self, cx: &mut Ctx<'_, '_>, ts: Timestamp, from_client: bool, flags: u8, data: &[u8]) {
+    fn seg(
+        &mut self,
+        cx: &mut Ctx<'_, '_>,
+        ts: Timestamp,
+        from_client: bool,
+        flags: u8,
+        data: &[u8],
+    ) {
         let syn = flags & TcpFlags::SYN != 0;
         let (from, to, sp, dp, seq, ack, win) = if from_client {
-            (self.c, self.s, self.cport, self.sport, self.cseq, self.sseq, self.cwin)
+            (
+                self.c, self.s, self.cport, self.sport, self.cseq, self.sseq, self.cwin,
+            )
         } else {
-            (self.s, self.c, self.sport, self.cport, self.sseq, self.cseq, self.swin)
+            (
+                self.s, self.c, self.sport, self.cport, self.sseq, self.cseq, self.swin,
+            )
         };
         let ack = if flags & TcpFlags::ACK != 0 { ack } else { 0 };
         cx.ip(
@@ -455,9 +466,7 @@ impl Tcp {
                 payload: data,
             },
         );
-        let advance = data.len() as u32
-            + u32::from(syn)
-            + u32::from(flags & TcpFlags::FIN != 0);
+        let advance = data.len() as u32 + u32::from(syn) + u32::from(flags & TcpFlags::FIN != 0);
         if from_client {
             self.cseq = self.cseq.wrapping_add(advance);
         } else {

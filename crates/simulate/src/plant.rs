@@ -177,13 +177,17 @@ pub struct Zone {
 impl Zone {
     /// Whether `ip` lies in this zone's subnet.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+        let mask = u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0);
         u32::from(ip) & mask == u32::from(self.network) & mask
     }
 
     /// The subnet's broadcast address.
     pub fn broadcast(&self) -> Ipv4Addr {
-        let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+        let mask = u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0);
         Ipv4Addr::from(u32::from(self.network) | !mask)
     }
 
@@ -342,12 +346,12 @@ impl Plant {
         let mut specs: Vec<Spec> = Vec::new();
         let add = |specs: &mut Vec<Spec>,
                    name: &str,
-                       role: Role,
-                       (oui, vendor): ([u8; 3], &'static str),
-                       product: &'static str,
-                       (os, ttl): (&'static str, u8),
-                       (zone, host): (usize, u8),
-                       serves: &'static [Protocol]| {
+                   role: Role,
+                   (oui, vendor): ([u8; 3], &'static str),
+                   product: &'static str,
+                   (os, ttl): (&'static str, u8),
+                   (zone, host): (usize, u8),
+                   serves: &'static [Protocol]| {
             specs.push(Spec {
                 name: name.to_string(),
                 role,
@@ -507,12 +511,12 @@ impl Plant {
             let z = zone_line(n);
             let line_add = |specs: &mut Vec<Spec>,
                             suffix: &str,
-                                role: Role,
-                                o: ([u8; 3], &'static str),
-                                product: &'static str,
-                                os: (&'static str, u8),
-                                host: u8,
-                                serves: &'static [Protocol]| {
+                            role: Role,
+                            o: ([u8; 3], &'static str),
+                            product: &'static str,
+                            os: (&'static str, u8),
+                            host: u8,
+                            serves: &'static [Protocol]| {
                 add(
                     specs,
                     &line_name(role, n, suffix),

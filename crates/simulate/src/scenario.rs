@@ -40,7 +40,12 @@ impl Builder<'_> {
     }
 
     /// Adds a poller that connects within the first seconds of the run.
-    fn poller(&mut self, client: &str, server: &str, make: impl FnOnce(&mut Rng, &Plant) -> Poller) {
+    fn poller(
+        &mut self,
+        client: &str,
+        server: &str,
+        make: impl FnOnce(&mut Rng, &Plant) -> Poller,
+    ) {
         let mut rng = self.rng(&format!("poll:{client}>{server}"));
         let first = self.start.plus_nanos(rng.range(50 * MS, 8 * SEC));
         let p = make(&mut rng, self.plant);
@@ -72,7 +77,12 @@ pub(crate) fn attack_times(cfg: &SimConfig, start: Timestamp) -> Vec<(Attack, Ti
 }
 
 /// Builds the processes of a run.
-pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Timestamp) -> Vec<Scheduled> {
+pub(crate) fn build(
+    cfg: &SimConfig,
+    plant: &Plant,
+    start: Timestamp,
+    end: Timestamp,
+) -> Vec<Scheduled> {
     let mut b = Builder {
         plant,
         seed: cfg.seed,
@@ -90,31 +100,60 @@ pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Times
     let spike = attacks
         .iter()
         .find(|(a, _)| *a == Attack::VolumeSpike)
-        .map(|&(a, t)| (t, t.plus_nanos(attacks::duration(a))));
+        .map(|&(a, t)| (t, t.plus_nanos(attacks::duration(a, cfg.attack_timing))));
 
     for line in 1..=plant.lines {
         let dev = |role, sfx| plant.line_device(line, role, sfx);
-        let (tp1, pv2, gp3) = (dev(Role::Hmi, "tp1"), dev(Role::Hmi, "pv2"), dev(Role::Hmi, "gp3"));
-        let (ps7, pab, pm340) = (dev(Role::Plc, "s7"), dev(Role::Plc, "ab"), dev(Role::Plc, "m340"));
+        let (tp1, pv2, gp3) = (
+            dev(Role::Hmi, "tp1"),
+            dev(Role::Hmi, "pv2"),
+            dev(Role::Hmi, "gp3"),
+        );
+        let (ps7, pab, pm340) = (
+            dev(Role::Plc, "s7"),
+            dev(Role::Plc, "ab"),
+            dev(Role::Plc, "m340"),
+        );
         let (piqr, pnx) = (dev(Role::Plc, "iqr"), dev(Role::Plc, "nx"));
         let (aent, ccio) = (dev(Role::RemoteIo, "aent"), dev(Role::RemoteIo, "ccio"));
         let name = |d: usize| plant.devices[d].name.clone();
 
         b.poller(&name(tp1), &name(ps7), |r, _| {
-            Poller::new(tp1, ps7, Box::new(s7::S7::new(r, s7::TSAP_OP)), SEC, 6.0, r.clone())
+            Poller::new(
+                tp1,
+                ps7,
+                Box::new(s7::S7::new(r, s7::TSAP_OP)),
+                SEC,
+                6.0,
+                r.clone(),
+            )
         });
         b.poller(&name(pv2), &name(pab), |r, p| {
             let d = enip::Enip::new(r, p.devices[pab].ip, 0x0120, "5069-L320ER/A LOGIX5320ER");
             Poller::new(pv2, pab, Box::new(d), SEC, 4.0, r.clone())
         });
         b.poller(&name(gp3), &name(pm340), |r, _| {
-            Poller::new(gp3, pm340, Box::new(modbus::Modbus::new(r, (0, 20))), 500 * MS, 6.0, r.clone())
+            Poller::new(
+                gp3,
+                pm340,
+                Box::new(modbus::Modbus::new(r, (0, 20))),
+                500 * MS,
+                6.0,
+                r.clone(),
+            )
         });
         b.poller(&name(gp3), &name(piqr), |r, _| {
             Poller::new(gp3, piqr, Box::new(slmp::Slmp::new(r)), SEC, 3.0, r.clone())
         });
         b.poller("scada01", &name(ps7), |r, _| {
-            Poller::new(scada, ps7, Box::new(s7::S7::new(r, s7::TSAP_BASIC)), 2 * SEC, 0.0, r.clone())
+            Poller::new(
+                scada,
+                ps7,
+                Box::new(s7::S7::new(r, s7::TSAP_BASIC)),
+                2 * SEC,
+                0.0,
+                r.clone(),
+            )
         });
         b.poller("scada01", &name(pab), |r, p| {
             let d = enip::Enip::new(r, p.devices[pab].ip, 0x0120, "5069-L320ER/A LOGIX5320ER");
@@ -137,33 +176,73 @@ pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Times
         let r = b.rng(&format!("fins:{}", name(pnx)));
         b.add(start.plus_nanos(SEC), FinsPoll::new(gp3, pnx, SEC, r));
         let r = b.rng(&format!("io:{}", name(aent)));
-        b.add(start.plus_nanos(300 * MS), EnipIo::new(pab, aent, 200 * MS, r));
+        b.add(
+            start.plus_nanos(300 * MS),
+            EnipIo::new(pab, aent, 200 * MS, r),
+        );
         let r = b.rng(&format!("cc:{}", name(ccio)));
-        b.add(start.plus_nanos(700 * MS), Cclink::new(piqr, ccio, 200 * MS, r));
+        b.add(
+            start.plus_nanos(700 * MS),
+            Cclink::new(piqr, ccio, 200 * MS, r),
+        );
         let sw = plant.idx(&format!("sw-line{line}"));
         let r = b.rng(&format!("lldp:{line}"));
         b.add(
             start.plus_nanos(r.clone().range(0, 30) * SEC),
-            Lldp::new(sw, vec!["1/1".into(), "1/2".into()], "Hirschmann Railswitch RS20 HiOS-2S 09.0.05".into(), r),
+            Lldp::new(
+                sw,
+                vec!["1/1".into(), "1/2".into()],
+                "Hirschmann Railswitch RS20 HiOS-2S 09.0.05".into(),
+                r,
+            ),
         );
     }
 
     // Utilities and operations.
-    let (rtu104, rtudnp, bac, bms) = (idx("rtu-sub1"), idx("rtu-water"), idx("bac-ahu1"), idx("bms-ws"));
+    let (rtu104, rtudnp, bac, bms) = (
+        idx("rtu-sub1"),
+        idx("rtu-water"),
+        idx("bac-ahu1"),
+        idx("bms-ws"),
+    );
     let (hist, ews, otdns) = (idx("hist01"), idx("ews01"), idx("ot-dns"));
     b.poller("scada01", "rtu-sub1", |r, _| {
-        Poller::new(scada, rtu104, Box::new(iec104::Iec104::new(r, 1)), 10 * SEC, 0.0, r.clone())
-            .with_job(Op::Identify, 3600 * SEC)
+        Poller::new(
+            scada,
+            rtu104,
+            Box::new(iec104::Iec104::new(r, 1)),
+            10 * SEC,
+            0.0,
+            r.clone(),
+        )
+        .with_job(Op::Identify, 3600 * SEC)
     });
     b.poller("scada01", "rtu-water", |r, _| {
-        Poller::new(scada, rtudnp, Box::new(dnp3::Dnp3::new(r)), 5 * SEC, 0.0, r.clone())
-            .with_job(Op::Identify, 3600 * SEC)
+        Poller::new(
+            scada,
+            rtudnp,
+            Box::new(dnp3::Dnp3::new(r)),
+            5 * SEC,
+            0.0,
+            r.clone(),
+        )
+        .with_job(Op::Identify, 3600 * SEC)
     });
     b.poller("hist01", "scada01", |r, _| {
-        Poller::new(hist, scada, Box::new(opcua::OpcUa::new(r, "scada01")), 5 * SEC, 0.0, r.clone())
+        Poller::new(
+            hist,
+            scada,
+            Box::new(opcua::OpcUa::new(r, "scada01")),
+            5 * SEC,
+            0.0,
+            r.clone(),
+        )
     });
     let r = b.rng("bacnet");
-    b.add(start.plus_nanos(2 * SEC), BacnetPoll::new(bms, bac, 10 * SEC, r));
+    b.add(
+        start.plus_nanos(2 * SEC),
+        BacnetPoll::new(bms, bac, 10 * SEC, r),
+    );
     let mut pinged: Vec<usize> = plant
         .devices
         .iter()
@@ -173,11 +252,24 @@ pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Times
         .collect();
     pinged.sort_unstable();
     let r = b.rng("ping");
-    b.add(start.plus_nanos(3 * SEC), Pinger::new(scada, pinged, 60 * SEC, r));
+    b.add(
+        start.plus_nanos(3 * SEC),
+        Pinger::new(scada, pinged, 60 * SEC, r),
+    );
 
     // Name lookups of the OT servers.
-    let local = |n: &str| (format!("{n}.{}", crate::plant::DOMAIN), plant.devices[idx(n)].ip);
-    let mut scada_names = vec![local("hist01"), local("ot-dns"), local("rtu-sub1"), local("rtu-water")];
+    let local = |n: &str| {
+        (
+            format!("{n}.{}", crate::plant::DOMAIN),
+            plant.devices[idx(n)].ip,
+        )
+    };
+    let mut scada_names = vec![
+        local("hist01"),
+        local("ot-dns"),
+        local("rtu-sub1"),
+        local("rtu-water"),
+    ];
     for line in 1..=plant.lines.min(4) {
         scada_names.push(local(&format!("plc-{line}-s7")));
         scada_names.push(local(&format!("plc-{line}-m340")));
@@ -185,7 +277,10 @@ pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Times
     for (client, names) in [
         (scada, scada_names),
         (hist, vec![local("scada01"), local("ot-dns")]),
-        (ews, vec![local("plc-1-s7"), local("plc-1-ab"), local("scada01")]),
+        (
+            ews,
+            vec![local("plc-1-s7"), local("plc-1-ab"), local("scada01")],
+        ),
     ] {
         let r = b.rng(&format!("dns:{client}"));
         let first = start.plus_nanos(r.clone().range(5, 120) * SEC);
@@ -206,7 +301,12 @@ pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Times
     let r = b.rng("lldp:util");
     b.add(
         start.plus_nanos(11 * SEC),
-        Lldp::new(idx("sw-util"), vec!["1/1".into()], "Hirschmann RSP35 HiOS-3S 09.1.00".into(), r),
+        Lldp::new(
+            idx("sw-util"),
+            vec!["1/1".into()],
+            "Hirschmann RSP35 HiOS-3S 09.1.00".into(),
+            r,
+        ),
     );
 
     // ARP refreshes: every device keeps its gateway and its same-subnet peers fresh.
@@ -229,7 +329,13 @@ pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Times
     let r = b.rng("ews");
     b.add(start, Ews::new(ews, plant.lines, r));
     let dc = idx("dc01");
-    for (k, (i, _)) in plant.devices.iter().enumerate().filter(|(_, d)| d.dhcp).enumerate() {
+    for (k, (i, _)) in plant
+        .devices
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.dhcp)
+        .enumerate()
+    {
         let r = b.rng(&format!("pc:{i}"));
         b.add(start, OfficePc::new(i, dc, hist, k, r));
     }
@@ -247,7 +353,8 @@ pub(crate) fn build(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Times
 fn talks(plant: &Plant, a: usize, b: usize) -> bool {
     let (da, db) = (&plant.devices[a], &plant.devices[b]);
     let pair = |x: &str, y: &str| {
-        (da.name.ends_with(x) && db.name.ends_with(y)) || (da.name.ends_with(y) && db.name.ends_with(x))
+        (da.name.ends_with(x) && db.name.ends_with(y))
+            || (da.name.ends_with(y) && db.name.ends_with(x))
     };
     (da.zone == ZONE_OPERATIONS && db.zone == ZONE_OPERATIONS && (da.role != Role::NetworkDevice))
         || (da.zone == ZONE_UTILITIES && pair("bms-ws", "bac-ahu1"))
@@ -261,7 +368,12 @@ fn talks(plant: &Plant, a: usize, b: usize) -> bool {
 }
 
 /// The alerts an incident day should raise.
-pub(crate) fn expected_alerts(cfg: &SimConfig, plant: &Plant, start: Timestamp, end: Timestamp) -> Vec<ExpectedAlert> {
+pub(crate) fn expected_alerts(
+    cfg: &SimConfig,
+    plant: &Plant,
+    start: Timestamp,
+    end: Timestamp,
+) -> Vec<ExpectedAlert> {
     if cfg.scenario != Scenario::Incident {
         return Vec::new();
     }
@@ -275,7 +387,7 @@ pub(crate) fn expected_alerts(cfg: &SimConfig, plant: &Plant, start: Timestamp, 
         if t < start || t >= end {
             continue;
         }
-        let t1 = t.plus_nanos(attacks::duration(a));
+        let t1 = t.plus_nanos(attacks::duration(a, cfg.attack_timing));
         let mut push = |kind: &'static str,
                         severity: &'static str,
                         src: Option<(String, std::net::Ipv4Addr)>,
@@ -321,7 +433,8 @@ pub(crate) fn expected_alerts(cfg: &SimConfig, plant: &Plant, start: Timestamp, 
                 None,
                 None,
                 Some("T0846"),
-                "ARP sweep of line 1's /24, then a TCP SYN scan of 16 ports on every live host".into(),
+                "ARP sweep of line 1's /24, then a TCP SYN scan of 16 ports on every live host"
+                    .into(),
             ),
             Attack::RogueWrites => {
                 push(
@@ -398,7 +511,8 @@ pub(crate) fn expected_alerts(cfg: &SimConfig, plant: &Plant, start: Timestamp, 
                 Some(Protocol::Arp),
                 None,
                 Some("T0830"),
-                "laptop claims line 1's gateway address in ARP replies to plc-1-s7 and hmi-1-tp1".into(),
+                "laptop claims line 1's gateway address in ARP replies to plc-1-s7 and hmi-1-tp1"
+                    .into(),
             ),
             Attack::VolumeSpike => push(
                 "volume_anomaly",
@@ -408,7 +522,8 @@ pub(crate) fn expected_alerts(cfg: &SimConfig, plant: &Plant, start: Timestamp, 
                 Some(Protocol::Modbus),
                 None,
                 None,
-                "scada01 polls plc-1-m340 fifty times a second for ten minutes (usually every 2 s)".into(),
+                "scada01 polls plc-1-m340 fifty times a second for ten minutes (usually every 2 s)"
+                    .into(),
             ),
             Attack::DgaDns => push(
                 "dns_suspicious",
@@ -429,7 +544,9 @@ pub(crate) fn expected_alerts(cfg: &SimConfig, plant: &Plant, start: Timestamp, 
                     Some(Protocol::Tls),
                     None,
                     Some("T0883"),
-                    format!("hmi-1-gp3 resolves a name at {PUBLIC_DNS} and opens TLS to {HMI_PEER}"),
+                    format!(
+                        "hmi-1-gp3 resolves a name at {PUBLIC_DNS} and opens TLS to {HMI_PEER}"
+                    ),
                 );
                 push(
                     "internet_from_ot",

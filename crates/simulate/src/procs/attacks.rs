@@ -11,11 +11,11 @@ use mamori_wire::decode::MacAddr;
 use super::Process;
 use super::office::resolve_via;
 use super::poll::session;
-use crate::Attack;
 use crate::net::{Ctx, Host, MS, SEC, Tcp, US, ephemeral_port};
 use crate::plant::{Plant, Role, mac_for, oui, zone_line};
 use crate::proto::{Dialect, Op, modbus, nbns, s7, web};
 use crate::rng::Rng;
+use crate::{Attack, AttackTiming};
 
 /// The rogue laptop's MAC (a Lenovo ThinkPad's LCFC OUI, new to the plant).
 pub(crate) fn laptop_mac() -> MacAddr {
@@ -33,8 +33,12 @@ pub(crate) const HMI_PEER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 77);
 /// The public resolver the HMI asks.
 pub(crate) const PUBLIC_DNS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 53);
 
-/// How long each attack's traffic lasts (its ground-truth window).
-pub(crate) fn duration(a: Attack) -> i64 {
+/// How long each attack's traffic lasts (its ground-truth window). With packed
+/// timing the volume spike is cut to the spacing.
+pub(crate) fn duration(a: Attack, timing: AttackTiming) -> i64 {
+    if let (Attack::VolumeSpike, AttackTiming::Packed { spacing_secs, .. }) = (a, timing) {
+        return i64::from(spacing_secs.max(1)) * SEC;
+    }
     match a {
         Attack::NewLaptop => 10 * SEC,
         Attack::Reconnaissance => 90 * SEC,
@@ -116,8 +120,8 @@ impl Process for AttackProc {
                 }
                 // SYN scan of common and industrial ports on every live host.
                 const PORTS: [u16; 16] = [
-                    21, 22, 23, 80, 102, 443, 445, 502, 1911, 2222, 2404, 4840, 5007, 20000,
-                    44818, 3389,
+                    21, 22, 23, 80, 102, 443, 445, 502, 1911, 2222, 2404, 4840, 5007, 20000, 44818,
+                    3389,
                 ];
                 t = t.plus_nanos(3 * SEC);
                 for d in alive {
@@ -132,7 +136,8 @@ impl Process for AttackProc {
                             _ => false,
                         }) || (port == 80 && p.devices[d].role == Role::Plc);
                         let sport = 40000 + rng.below(20000) as u16;
-                        let mut tcp = Tcp::new(lap, h, sport, port, rng.range(80 * US, 200 * US), rng);
+                        let mut tcp =
+                            Tcp::new(lap, h, sport, port, rng.range(80 * US, 200 * US), rng);
                         tcp.probe(cx, t, open);
                         t = t.plus_nanos(rng.range(2 * MS, 6 * MS));
                     }
@@ -145,38 +150,65 @@ impl Process for AttackProc {
                 t = m.op(Op::Read, &mut tcp, cx, t.plus_nanos(MS), rng);
                 for i in 0..12u16 {
                     t = t.plus_nanos(rng.range(500 * MS, 2 * SEC));
-                    t = modbus::raw_exchange(&mut m, &mut tcp, cx, t, rng, |req, resp, tid, unit| {
-                        if i == 11 {
-                            // The last write misses the register map.
-                            modbus::write_single(req, tid, unit, 9000, 1);
-                            modbus::exception(resp, tid, unit, 6, 2);
-                        } else if i % 3 == 0 {
-                            let vals = [0xffff, 0, 0xffff, 0];
-                            modbus::write_multiple_req(req, tid, unit, 0, &vals);
-                            modbus::write_multiple_resp(resp, tid, unit, 0, 4);
-                        } else {
-                            modbus::write_single(req, tid, unit, 40 + i, 9999);
-                            resp.extend_from_slice(req);
-                        }
-                    });
+                    t = modbus::raw_exchange(
+                        &mut m,
+                        &mut tcp,
+                        cx,
+                        t,
+                        rng,
+                        |req, resp, tid, unit| {
+                            if i == 11 {
+                                // The last write misses the register map.
+                                modbus::write_single(req, tid, unit, 9000, 1);
+                                modbus::exception(resp, tid, unit, 6, 2);
+                            } else if i % 3 == 0 {
+                                let vals = [0xffff, 0, 0xffff, 0];
+                                modbus::write_multiple_req(req, tid, unit, 0, &vals);
+                                modbus::write_multiple_resp(resp, tid, unit, 0, 4);
+                            } else {
+                                modbus::write_single(req, tid, unit, 40 + i, 9999);
+                                resp.extend_from_slice(req);
+                            }
+                        },
+                    );
                 }
                 tcp.close(cx, t.plus_nanos(50 * MS));
             }
             Attack::PlcStop => {
                 let mut d = s7::S7::new(rng, s7::TSAP_PG);
-                session(cx, now, lap, plc_s7, &mut d, &[Op::Diagnostic, Op::Control], 700 * MS, rng);
+                session(
+                    cx,
+                    now,
+                    lap,
+                    plc_s7,
+                    &mut d,
+                    &[Op::Diagnostic, Op::Control],
+                    700 * MS,
+                    rng,
+                );
             }
             Attack::ProgramDownload => {
                 let ews = cx.host(p.idx("ews01"));
                 let mut d = s7::S7::new(rng, s7::TSAP_PG);
-                session(cx, now, ews, plc_s7, &mut d, &[Op::Identify, Op::Program], 900 * MS, rng);
+                session(
+                    cx,
+                    now,
+                    ews,
+                    plc_s7,
+                    &mut d,
+                    &[Op::Identify, Op::Program],
+                    900 * MS,
+                    rng,
+                );
             }
             Attack::ArpSpoof => {
                 // Tell the PLC and the HMI that the gateway is at the laptop's MAC.
                 let gw = cx.gateway_of(&lap);
                 let hmi = cx.host(p.line_device(1, Role::Hmi, "tp1"));
                 let mut t = now;
-                while t < now.plus_nanos(duration(Attack::ArpSpoof) - 2 * SEC) {
+                while t < now
+                    .plus_nanos(duration(Attack::ArpSpoof, AttackTiming::Daytime) - 2 * SEC)
+                {
                     for victim in [plc_s7, hmi] {
                         let lie = ArpSpec::reply(lap.mac, gw.ip, victim.mac, victim.ip);
                         cx.arp(t, lap.vlan, &lie);
@@ -195,9 +227,15 @@ impl Process for AttackProc {
                     let mut name = String::with_capacity(24);
                     for _ in 0..rng.range(12, 18) {
                         let c = rng.below(36) as u8;
-                        name.push(if c < 26 { (b'a' + c) as char } else { (b'0' + c - 26) as char });
+                        name.push(if c < 26 {
+                            (b'a' + c) as char
+                        } else {
+                            (b'0' + c - 26) as char
+                        });
                     }
-                    name.push_str(*rng.pick(&[".com", ".net", ".info", ".top"]));
+                    const TLDS: [&str; 4] = [".com", ".net", ".info", ".top"];
+                    let tld = TLDS[rng.below(4) as usize];
+                    name.push_str(tld);
                     resolve_via(cx, t, &pc, &dc, &name, None, &mut self.buf, rng);
                     t = t.plus_nanos(rng.range(500 * MS, 1500 * MS));
                 }
@@ -237,7 +275,16 @@ impl Process for AttackProc {
             Attack::ZoneViolation => {
                 let pc = cx.host(p.idx("pc-02"));
                 let mut d = modbus::Modbus::new(rng, (0, 20));
-                session(cx, now, pc, m340, &mut d, &[Op::Read, Op::Read, Op::Read], SEC, rng);
+                session(
+                    cx,
+                    now,
+                    pc,
+                    m340,
+                    &mut d,
+                    &[Op::Read, Op::Read, Op::Read],
+                    SEC,
+                    rng,
+                );
             }
         }
         None

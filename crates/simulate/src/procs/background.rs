@@ -106,7 +106,12 @@ impl Process for Lldp {
                 dst: lldp::MULTICAST,
                 vlan: if router { None } else { Some(vlan) },
             };
-            cx.raw(now.plus_nanos(i as i64 * 150 * US), &eth, ethertype::LLDP, &self.buf);
+            cx.raw(
+                now.plus_nanos(i as i64 * 150 * US),
+                &eth,
+                ethertype::LLDP,
+                &self.buf,
+            );
         }
         Some(now.plus_nanos(30 * SEC + self.rng.range(0, 20 * MS)))
     }
@@ -152,7 +157,16 @@ impl Process for DnsLookups {
         let s = cx.host(self.server);
         let (name, addr) = self.names[self.next % self.names.len()].clone();
         self.next += 1;
-        lookup(cx, now, &c, &s, &name, Some(addr), &mut self.buf, &mut self.rng);
+        lookup(
+            cx,
+            now,
+            &c,
+            &s,
+            &name,
+            Some(addr),
+            &mut self.buf,
+            &mut self.rng,
+        );
         Some(now.plus_nanos(self.rng.jitter(self.period, 0.3)))
     }
 }
@@ -217,9 +231,27 @@ impl Process for Pinger {
             for (j, b) in body[4..].iter_mut().enumerate() {
                 *b = b'a' + (j % 23) as u8;
             }
-            cx.ip(t, &s, &h, &L4::Icmp { icmp_type: 8, code: 0, body: &body });
+            cx.ip(
+                t,
+                &s,
+                &h,
+                &L4::Icmp {
+                    icmp_type: 8,
+                    code: 0,
+                    body: &body,
+                },
+            );
             let r = t.plus_nanos(self.rng.range(150 * US, 900 * US));
-            cx.ip(r, &h, &s, &L4::Icmp { icmp_type: 0, code: 0, body: &body });
+            cx.ip(
+                r,
+                &h,
+                &s,
+                &L4::Icmp {
+                    icmp_type: 0,
+                    code: 0,
+                    body: &body,
+                },
+            );
             t = t.plus_nanos(5 * MS + i as i64 * US);
         }
         Some(now.plus_nanos(self.rng.jitter(self.period, 0.02)))

@@ -51,7 +51,13 @@ impl Process for EnipIo {
             self.data[i] ^= 1 << self.rng.below(8);
         }
         self.buf.clear();
-        enip::io_packet(&mut self.buf, self.conn_ot, self.seq_ot, true, &self.data[..4]);
+        enip::io_packet(
+            &mut self.buf,
+            self.conn_ot,
+            self.seq_ot,
+            true,
+            &self.data[..4],
+        );
         cx.udp(now, &s, 2222, &a, 2222, &self.buf);
         self.buf.clear();
         enip::io_packet(&mut self.buf, self.conn_to, self.seq_to, false, &self.data);
@@ -107,12 +113,34 @@ impl Process for Cclink {
         }
         self.buf.clear();
         let clock_ms = (now.0 / MS) as u64;
-        cclink::request(&mut self.buf, m.ip, s.ip, self.seq, clock_ms, &self.rww, &self.ry);
-        cx.udp_broadcast(now, &m, cclink::MASTER_PORT, m.broadcast(), cclink::SLAVE_PORT, &self.buf);
+        cclink::request(
+            &mut self.buf,
+            m.ip,
+            s.ip,
+            self.seq,
+            clock_ms,
+            &self.rww,
+            &self.ry,
+        );
+        cx.udp_broadcast(
+            now,
+            &m,
+            cclink::MASTER_PORT,
+            m.broadcast(),
+            cclink::SLAVE_PORT,
+            &self.buf,
+        );
         self.buf.clear();
         cclink::response(&mut self.buf, s.ip, self.seq, &self.rwr, &self.rx);
         let t = now.plus_nanos(self.rng.range(300 * US, 3 * MS));
-        cx.udp(t, &s, cclink::SLAVE_PORT, &m, cclink::MASTER_PORT, &self.buf);
+        cx.udp(
+            t,
+            &s,
+            cclink::SLAVE_PORT,
+            &m,
+            cclink::MASTER_PORT,
+            &self.buf,
+        );
         Some(now.plus_nanos(self.period))
     }
 }
@@ -177,7 +205,8 @@ impl Process for FinsPoll {
         } else if now >= self.next_write {
             let activity = clock::production_activity(now).max(0.05);
             let mean = 3600.0 / (4.0 * activity);
-            self.next_write = now.plus_nanos((self.rng.exp(mean).min(14_400.0) * SEC as f64) as i64 + SEC);
+            self.next_write =
+                now.plus_nanos((self.rng.exp(mean).min(14_400.0) * SEC as f64) as i64 + SEC);
             let v = [self.rng.u16() % 1000, 1];
             fins::write_req(&mut self.buf, n, sid, 200, &v);
             cx.udp(now, &c, 9600, &s, 9600, &self.buf);
@@ -187,9 +216,17 @@ impl Process for FinsPoll {
             fins::read_req(&mut self.buf, n, sid, 100, 10);
             cx.udp(now, &c, 9600, &s, 9600, &self.buf);
             self.buf.clear();
-            self.level = self.level.wrapping_add(self.rng.below(5) as u16).wrapping_sub(2);
+            self.level = self
+                .level
+                .wrapping_add(self.rng.below(5) as u16)
+                .wrapping_sub(2);
             let base = self.level;
-            fins::read_resp(&mut self.buf, n, sid, (0..10u16).map(|i| base.wrapping_add(i * 11)));
+            fins::read_resp(
+                &mut self.buf,
+                n,
+                sid,
+                (0..10u16).map(|i| base.wrapping_add(i * 11)),
+            );
         }
         cx.udp(reply_at, &s, 9600, &c, 9600, &self.buf);
         Some(now.plus_nanos(self.rng.jitter(self.period, 0.05)))
@@ -245,7 +282,12 @@ impl Process for BacnetPoll {
         cx.udp(now, &c, 47808, &s, 47808, &self.buf);
         self.value += (self.rng.f64() as f32 - 0.5) * 0.1;
         self.buf.clear();
-        bacnet::read_property_ack(&mut self.buf, self.invoke, instance, self.value + instance as f32);
+        bacnet::read_property_ack(
+            &mut self.buf,
+            self.invoke,
+            instance,
+            self.value + instance as f32,
+        );
         let t = now.plus_nanos(self.rng.range(3 * MS, 25 * MS));
         cx.udp(t, &s, 47808, &c, 47808, &self.buf);
         Some(now.plus_nanos(self.rng.jitter(self.period, 0.05)))

@@ -96,12 +96,26 @@ impl Ews {
             dst: me.mac,
             vlan: Some(vlan),
         };
-        cx.raw(t.plus_nanos(rng.range(MS, 40 * MS)), &eth, ethertype::PROFINET, &self.resp);
+        cx.raw(
+            t.plus_nanos(rng.range(MS, 40 * MS)),
+            &eth,
+            ethertype::PROFINET,
+            &self.resp,
+        );
         let mut t = t.plus_nanos(2 * SEC);
 
         // S7: identification, diagnostics, a look at the data.
         let mut d = s7::S7::new(rng, s7::TSAP_PG);
-        t = session(cx, t, me, plc, &mut d, &[Op::Identify, Op::Diagnostic, Op::Read, Op::Read], 800 * MS, rng);
+        t = session(
+            cx,
+            t,
+            me,
+            plc,
+            &mut d,
+            &[Op::Identify, Op::Diagnostic, Op::Read, Op::Read],
+            800 * MS,
+            rng,
+        );
         t = t.plus_nanos(rng.range(3, 10) * SEC);
 
         // EtherNet/IP: ListIdentity to the controller and the adapter, then a session.
@@ -131,22 +145,56 @@ impl Ews {
                     ip: h.ip,
                 },
             );
-            cx.udp(t.plus_nanos(rng.range(MS, 5 * MS)), &h, 44818, &me, port, &self.resp);
+            cx.udp(
+                t.plus_nanos(rng.range(MS, 5 * MS)),
+                &h,
+                44818,
+                &me,
+                port,
+                &self.resp,
+            );
             t = t.plus_nanos(300 * MS);
         }
         let abh = cx.host(ab);
         let mut d = enip::Enip::new(rng, abh.ip, 0x0120, "5069-L320ER/A LOGIX5320ER");
-        t = session(cx, t, me, abh, &mut d, &[Op::Identify, Op::Read], 500 * MS, rng);
+        t = session(
+            cx,
+            t,
+            me,
+            abh,
+            &mut d,
+            &[Op::Identify, Op::Read],
+            500 * MS,
+            rng,
+        );
         t = t.plus_nanos(rng.range(3, 10) * SEC);
 
         // Modbus device identification.
         let mut d = modbus::Modbus::new(rng, (0, 20));
-        t = session(cx, t, me, cx.host(m340), &mut d, &[Op::Identify, Op::Read], 400 * MS, rng);
+        t = session(
+            cx,
+            t,
+            me,
+            cx.host(m340),
+            &mut d,
+            &[Op::Identify, Op::Read],
+            400 * MS,
+            rng,
+        );
         t = t.plus_nanos(rng.range(3, 10) * SEC);
 
         // SLMP type name.
         let mut d = slmp::Slmp::new(rng);
-        t = session(cx, t, me, cx.host(iqr), &mut d, &[Op::Identify, Op::Read], 400 * MS, rng);
+        t = session(
+            cx,
+            t,
+            me,
+            cx.host(iqr),
+            &mut d,
+            &[Op::Identify, Op::Read],
+            400 * MS,
+            rng,
+        );
         t = t.plus_nanos(rng.range(3, 10) * SEC);
 
         // FINS controller data.
@@ -161,7 +209,14 @@ impl Ews {
         cx.udp(t, &me, 9600, &nxh, 9600, &self.buf);
         self.buf.clear();
         fins::controller_data_resp(&mut self.buf, n, sid, "NX1P2-9024DT", "1.50");
-        cx.udp(t.plus_nanos(rng.range(MS, 6 * MS)), &nxh, 9600, &me, 9600, &self.buf);
+        cx.udp(
+            t.plus_nanos(rng.range(MS, 6 * MS)),
+            &nxh,
+            9600,
+            &me,
+            9600,
+            &self.buf,
+        );
         t.plus_nanos(500 * US)
     }
 }
@@ -176,7 +231,9 @@ impl Process for Ews {
         let mut t = now;
         for line in 1..=self.lines {
             if self.lines <= 3 || line as usize % SESSIONS.len() == idx {
-                t = self.visit_line(cx, t, line).plus_nanos(self.rng.range(20, 60) * SEC);
+                t = self
+                    .visit_line(cx, t, line)
+                    .plus_nanos(self.rng.range(20, 60) * SEC);
             }
         }
         let planned = self.plan(t.max(now.plus_secs(3600)));

@@ -19,14 +19,34 @@ pub(crate) const FORWARDER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 53);
 
 /// Sites office PCs visit (name, address, uses plain HTTP).
 pub(crate) const SITES: [(&str, Ipv4Addr, bool); 8] = [
-    ("login.microsoftonline.com", Ipv4Addr::new(198, 51, 100, 20), false),
-    ("outlook.office365.com", Ipv4Addr::new(198, 51, 100, 21), false),
-    ("teams.microsoft.com", Ipv4Addr::new(198, 51, 100, 22), false),
-    ("ctldl.windowsupdate.com", Ipv4Addr::new(198, 51, 100, 30), true),
+    (
+        "login.microsoftonline.com",
+        Ipv4Addr::new(198, 51, 100, 20),
+        false,
+    ),
+    (
+        "outlook.office365.com",
+        Ipv4Addr::new(198, 51, 100, 21),
+        false,
+    ),
+    (
+        "teams.microsoft.com",
+        Ipv4Addr::new(198, 51, 100, 22),
+        false,
+    ),
+    (
+        "ctldl.windowsupdate.com",
+        Ipv4Addr::new(198, 51, 100, 30),
+        true,
+    ),
     ("www.google.com", Ipv4Addr::new(203, 0, 113, 31), false),
     ("www.yahoo.co.jp", Ipv4Addr::new(203, 0, 113, 40), false),
     ("www.jma.go.jp", Ipv4Addr::new(203, 0, 113, 41), false),
-    ("supplier-portal.example.com", Ipv4Addr::new(203, 0, 113, 60), false),
+    (
+        "supplier-portal.example.com",
+        Ipv4Addr::new(203, 0, 113, 60),
+        false,
+    ),
 ];
 
 /// The Windows network connectivity check.
@@ -57,9 +77,12 @@ pub(crate) struct OfficePc {
 }
 
 impl OfficePc {
-    pub(crate) fn new(dev: usize, dc: usize, hist: usize, index: usize, mut rng: Rng) -> Self {
-        let mut order: Vec<usize> = (0..SITES.len()).collect();
-        rng.shuffle(&mut order);
+    pub(crate) fn new(dev: usize, dc: usize, hist: usize, index: usize, rng: Rng) -> Self {
+        // Every PC visits the same sites in its own fixed order, so the set of
+        // sites seen in a day does not depend on the seed.
+        let order: Vec<usize> = (0..SITES.len())
+            .map(|i| (i + 3 * index) % SITES.len())
+            .collect();
         OfficePc {
             dev,
             dc,
@@ -114,10 +137,22 @@ impl OfficePc {
             broadcast: !renew,
             client_mac: me.mac,
             ciaddr: if renew { me.ip } else { Ipv4Addr::UNSPECIFIED },
-            yiaddr: if from_client { Ipv4Addr::UNSPECIFIED } else { me.ip },
-            requested: if from_client && !renew { Some(me.ip) } else { None },
+            yiaddr: if from_client {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                me.ip
+            },
+            requested: if from_client && !renew {
+                Some(me.ip)
+            } else {
+                None
+            },
             hostname: if from_client { hostname } else { "" },
-            server: if from_client && (renew || kind == dhcp::DISCOVER) { None } else { Some(dc) },
+            server: if from_client && (renew || kind == dhcp::DISCOVER) {
+                None
+            } else {
+                Some(dc)
+            },
             router: gw,
             dns: dc,
             lease_secs: 8 * 3600,
@@ -151,7 +186,12 @@ impl OfficePc {
             cx.arp(t, me.vlan, &ArpSpec::gratuitous(me.mac, me.ip));
             t = t.plus_nanos(self.rng.range(300 * MS, 900 * MS));
         }
-        cx.arp_exchange(t, &me, &cx.gateway_of(&me), self.rng.range(100 * US, 500 * US));
+        cx.arp_exchange(
+            t,
+            &me,
+            &cx.gateway_of(&me),
+            self.rng.range(100 * US, 500 * US),
+        );
         t = t.plus_nanos(5 * MS);
         for _ in 0..3 {
             self.buf.clear();
@@ -187,19 +227,49 @@ impl OfficePc {
         name: &str,
         addr: Option<Ipv4Addr>,
     ) -> Timestamp {
-        resolve_via(cx, t, me, &cx.host(self.dc), name, addr, &mut self.buf, &mut self.rng)
+        resolve_via(
+            cx,
+            t,
+            me,
+            &cx.host(self.dc),
+            name,
+            addr,
+            &mut self.buf,
+            &mut self.rng,
+        )
     }
 
-    fn http(&mut self, cx: &mut Ctx<'_, '_>, t: Timestamp, me: &Host, site: &Host, req: &[u8]) -> Timestamp {
+    fn http(
+        &mut self,
+        cx: &mut Ctx<'_, '_>,
+        t: Timestamp,
+        me: &Host,
+        site: &Host,
+        req: &[u8],
+    ) -> Timestamp {
         let port = ephemeral_port(&mut self.rng, true);
         let lat = self.rng.range(4 * MS, 15 * MS);
         let mut tcp = Tcp::new(*me, *site, port, 80, lat, &mut self.rng);
         let t = tcp.connect(cx, t);
-        let t = tcp.exchange(cx, t, req, &self.resp, self.rng.range(2 * MS, 20 * MS), 40 * US);
+        let t = tcp.exchange(
+            cx,
+            t,
+            req,
+            &self.resp,
+            self.rng.range(2 * MS, 20 * MS),
+            40 * US,
+        );
         tcp.close(cx, t.plus_nanos(MS))
     }
 
-    fn tls(&mut self, cx: &mut Ctx<'_, '_>, t: Timestamp, me: &Host, site: &Host, sni: &str) -> Timestamp {
+    fn tls(
+        &mut self,
+        cx: &mut Ctx<'_, '_>,
+        t: Timestamp,
+        me: &Host,
+        site: &Host,
+        sni: &str,
+    ) -> Timestamp {
         let port = ephemeral_port(&mut self.rng, true);
         let lat = if site.external {
             self.rng.range(4 * MS, 20 * MS)
@@ -213,7 +283,14 @@ impl OfficePc {
         self.resp.clear();
         let enc = self.rng.range(2400, 4200) as usize;
         web::server_flight(&mut self.resp, &mut self.rng, enc);
-        t = tcp.exchange(cx, t, &self.buf, &self.resp, self.rng.range(MS, 8 * MS), 20 * US);
+        t = tcp.exchange(
+            cx,
+            t,
+            &self.buf,
+            &self.resp,
+            self.rng.range(MS, 8 * MS),
+            20 * US,
+        );
         self.buf.clear();
         web::client_finish(&mut self.buf, &mut self.rng);
         let n = self.rng.range(300, 900) as usize;
@@ -223,7 +300,14 @@ impl OfficePc {
             let n = self.rng.range(600, 9000) as usize;
             web::app_data(&mut self.resp, &mut self.rng, n);
         }
-        t = tcp.exchange(cx, t.plus_nanos(MS), &self.buf, &self.resp, self.rng.range(5 * MS, 60 * MS), 40 * US);
+        t = tcp.exchange(
+            cx,
+            t.plus_nanos(MS),
+            &self.buf,
+            &self.resp,
+            self.rng.range(5 * MS, 60 * MS),
+            40 * US,
+        );
         tcp.close(cx, t.plus_nanos(self.rng.range(100 * MS, 2 * SEC)))
     }
 
@@ -272,7 +356,8 @@ pub(crate) fn resolve_via(
     d::query(buf, id, name, d::TYPE_A);
     cx.udp(t, me, port, dns, 53, buf);
     let mut at = t.plus_nanos(rng.range(150 * US, 600 * US));
-    if !name.ends_with(DOMAIN) && (addr.is_none() || rng.chance(0.5)) {
+    // The connectivity-check name has a short TTL, so it is never in the cache.
+    if !name.ends_with(DOMAIN) && (addr.is_none() || name == NCSI.0 || rng.chance(0.5)) {
         let fwd = cx.external(FORWARDER, 55);
         let fid = rng.u16();
         let fport = ephemeral_port(rng, true);
@@ -299,7 +384,8 @@ impl Process for OfficePc {
                     // First call: boot soon if the run starts during office hours.
                     let boot = self.boot_time(now);
                     let minute = clock::secs_of_day(now) / 60;
-                    self.planned_boot = if clock::is_workday(now) && now > boot && minute < 17 * 60 {
+                    self.planned_boot = if clock::is_workday(now) && now > boot && minute < 17 * 60
+                    {
                         now.plus_nanos(self.rng.range(1, 300) * SEC)
                     } else {
                         self.next_boot(now)
@@ -337,7 +423,14 @@ impl Process for OfficePc {
                     let ack = self.dhcp_msg(&me, dhcp::ACK, xid, true, dc.ip, "");
                     self.buf.clear();
                     dhcp::message(&mut self.buf, &ack);
-                    cx.udp(now.plus_nanos(self.rng.range(MS, 10 * MS)), &dc, 67, &me, 68, &self.buf);
+                    cx.udp(
+                        now.plus_nanos(self.rng.range(MS, 10 * MS)),
+                        &dc,
+                        67,
+                        &me,
+                        68,
+                        &self.buf,
+                    );
                     return Some(now.plus_nanos(SEC));
                 }
                 let minute = clock::secs_of_day(now) / 60;

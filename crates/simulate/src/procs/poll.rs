@@ -94,7 +94,9 @@ impl Process for Poller {
             let mut tcp = Tcp::new(c, s, port, self.dialect.port(), lat, &mut self.rng);
             cx.arp_for(now, &c, &s, self.rng.range(100 * US, 400 * US));
             let t = tcp.connect(cx, now.plus_nanos(MS));
-            let t = self.dialect.setup(&mut tcp, cx, t.plus_nanos(200 * US), &mut self.rng);
+            let t = self
+                .dialect
+                .setup(&mut tcp, cx, t.plus_nanos(200 * US), &mut self.rng);
             self.tcp = Some(tcp);
             for (i, j) in self.jobs.iter_mut().enumerate() {
                 j.next = t.plus_nanos(self.rng.range(2 * SEC, 30 * SEC) + i as i64 * SEC);
@@ -124,6 +126,7 @@ impl Process for Poller {
 }
 
 /// A short session: connect, run `ops`, close (engineering tools, attackers).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn session(
     cx: &mut Ctx<'_, '_>,
     t: Timestamp,

@@ -60,13 +60,7 @@ pub(crate) fn request(
 }
 
 /// A slave's cyclic response (RWr and RX data).
-pub(crate) fn response(
-    out: &mut Vec<u8>,
-    slave: Ipv4Addr,
-    seq: u16,
-    rwr: &[u8; 64],
-    rx: &[u8; 8],
-) {
+pub(crate) fn response(out: &mut Vec<u8>, slave: Ipv4Addr, seq: u16, rwr: &[u8; 64], rx: &[u8; 8]) {
     let start = out.len();
     out.extend_from_slice(&[0xd0, 0x00, 0x00, 0xff, 0xff, 0x03, 0x00]);
     let dl_at = out.len();

@@ -12,7 +12,11 @@ pub(crate) fn crc(data: &[u8]) -> u16 {
     for &b in data {
         crc ^= u16::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xa6bc } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xa6bc
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -85,7 +89,8 @@ impl Dialect for Dnp3 {
         self.user.clear();
         let th = self.transport();
         self.user.extend_from_slice(&[th, ac, 0x01]);
-        self.user.extend_from_slice(&[60, 2, 0x06, 60, 3, 0x06, 60, 4, 0x06]);
+        self.user
+            .extend_from_slice(&[60, 2, 0x06, 60, 3, 0x06, 60, 4, 0x06]);
         if integrity {
             self.user.extend_from_slice(&[60, 1, 0x06]);
         }
@@ -103,7 +108,11 @@ impl Dialect for Dnp3 {
             // g1v2 binary input with flags, points 0-7.
             self.user.extend_from_slice(&[1, 2, 0x00, 0, 7]);
             for i in 0..8u8 {
-                self.user.push(if (i + self.app_seq) % 3 == 0 { 0x81 } else { 0x01 });
+                self.user.push(if (i + self.app_seq).is_multiple_of(3) {
+                    0x81
+                } else {
+                    0x01
+                });
             }
             // g30v2 16-bit analog input with flag, points 0-3.
             self.user.extend_from_slice(&[30, 2, 0x00, 0, 3]);
@@ -119,7 +128,14 @@ impl Dialect for Dnp3 {
         self.resp.clear();
         frame(&mut self.resp, false, MASTER, OUTSTATION, &self.user);
         let think = rng.range(5 * MS, 25 * MS);
-        tcp.exchange(cx, t, &self.req, &self.resp, think, rng.range(100 * US, 5 * MS))
+        tcp.exchange(
+            cx,
+            t,
+            &self.req,
+            &self.resp,
+            think,
+            rng.range(100 * US, 5 * MS),
+        )
     }
 }
 

@@ -154,7 +154,13 @@ impl Enip {
         }
     }
 
-    fn go(&mut self, tcp: &mut Tcp, cx: &mut Ctx<'_, '_>, t: Timestamp, rng: &mut Rng) -> Timestamp {
+    fn go(
+        &mut self,
+        tcp: &mut Tcp,
+        cx: &mut Ctx<'_, '_>,
+        t: Timestamp,
+        rng: &mut Rng,
+    ) -> Timestamp {
         let think = rng.range(MS, 5 * MS);
         let ack = rng.range(150 * US, 20 * MS);
         tcp.exchange(cx, t, &self.req, &self.resp, think, ack)
@@ -270,13 +276,7 @@ impl Dialect for Enip {
 /// One class-1 implicit I/O packet: sequenced address item + connected data item.
 /// `run_idle` adds the 32-bit run/idle header used in the originator-to-target
 /// direction.
-pub(crate) fn io_packet(
-    out: &mut Vec<u8>,
-    conn_id: u32,
-    seq: u32,
-    run_idle: bool,
-    data: &[u8],
-) {
+pub(crate) fn io_packet(out: &mut Vec<u8>, conn_id: u32, seq: u32, run_idle: bool, data: &[u8]) {
     put_u16le(out, 2); // item count
     put_u16le(out, 0x8002); // sequenced address
     put_u16le(out, 8);

@@ -25,7 +25,18 @@ fn header(out: &mut Vec<u8>, response: bool, n: Nodes, sid: u8) {
         (n.server, n.client)
     };
     // ICF (command, response required / response), RSV, GCT, DNA DA1 DA2, SNA SA1 SA2, SID.
-    out.extend_from_slice(&[if response { 0xc0 } else { 0x80 }, 0x00, 0x02, 0x00, dst, 0x00, 0x00, src, 0x00, sid]);
+    out.extend_from_slice(&[
+        if response { 0xc0 } else { 0x80 },
+        0x00,
+        0x02,
+        0x00,
+        dst,
+        0x00,
+        0x00,
+        src,
+        0x00,
+        sid,
+    ]);
 }
 
 /// Memory area read of `count` DM words from `addr`.
@@ -96,7 +107,13 @@ pub(crate) fn controller_data_req(out: &mut Vec<u8>, n: Nodes, sid: u8) {
 }
 
 /// Controller data read response.
-pub(crate) fn controller_data_resp(out: &mut Vec<u8>, n: Nodes, sid: u8, model: &str, version: &str) {
+pub(crate) fn controller_data_resp(
+    out: &mut Vec<u8>,
+    n: Nodes,
+    sid: u8,
+    model: &str,
+    version: &str,
+) {
     header(out, true, n, sid);
     put_u16(out, CONTROLLER_DATA_READ);
     put_u16(out, 0x0000);
@@ -111,4 +128,9 @@ pub(crate) fn controller_data_resp(out: &mut Vec<u8>, n: Nodes, sid: u8, model: 
     }
     out.extend_from_slice(&field);
     out.extend_from_slice(&[0; 40]); // for system use
+    // Area data: program area size, IOM size, DM words, timer/counter size,
+    // expansion DM banks, steps/transitions, memory card kind and size.
+    out.extend_from_slice(&[
+        0x00, 0x3c, 0x17, 0x80, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ]);
 }

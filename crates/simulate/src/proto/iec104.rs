@@ -113,12 +113,7 @@ impl Iec104 {
         }
     }
 
-    fn interrogation(
-        &mut self,
-        tcp: &mut Tcp,
-        cx: &mut Ctx<'_, '_>,
-        t: Timestamp,
-    ) -> Timestamp {
+    fn interrogation(&mut self, tcp: &mut Tcp, cx: &mut Ctx<'_, '_>, t: Timestamp) -> Timestamp {
         let ca = self.ca;
         self.buf.clear();
         i_frame(&mut self.buf, self.m_ns, self.m_nr, |o| {
@@ -127,7 +122,9 @@ impl Iec104 {
             o.push(20); // QOI: station interrogation
         });
         self.m_ns = (self.m_ns + 1) & 0x7fff;
-        let mut t = tcp.send(cx, t, true, &self.buf).plus_nanos(tcp.lat + 4 * MS);
+        let mut t = tcp
+            .send(cx, t, true, &self.buf)
+            .plus_nanos(tcp.lat + 4 * MS);
         t = self.rtu_send(tcp, cx, t, |o| {
             asdu_head(o, C_IC_NA_1, 1, COT_ACTCON, ca);
             ioa(o, 0);

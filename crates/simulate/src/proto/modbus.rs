@@ -46,7 +46,9 @@ pub(crate) fn read_resp(
     out.push(fc);
     out.push((qty * 2) as u8);
     for i in 0..qty {
-        let v = level.wrapping_add(i.wrapping_mul(37)).wrapping_add(rng.below(16) as u16);
+        let v = level
+            .wrapping_add(i.wrapping_mul(37))
+            .wrapping_add(rng.below(16) as u16);
         put_u16(out, v);
     }
     end(out, s);

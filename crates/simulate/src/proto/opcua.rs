@@ -179,7 +179,13 @@ impl OpcUa {
         (self.ch.client_seq, self.ch.server_seq)
     }
 
-    fn go(&mut self, tcp: &mut Tcp, cx: &mut Ctx<'_, '_>, t: Timestamp, rng: &mut Rng) -> Timestamp {
+    fn go(
+        &mut self,
+        tcp: &mut Tcp,
+        cx: &mut Ctx<'_, '_>,
+        t: Timestamp,
+        rng: &mut Rng,
+    ) -> Timestamp {
         let think = rng.range(500 * US, 3 * MS);
         let ack = rng.range(100 * US, 5 * MS);
         tcp.exchange(cx, t, &self.req, &self.resp, think, ack)

@@ -382,7 +382,13 @@ impl S7 {
         self.pdu_ref
     }
 
-    fn go(&mut self, tcp: &mut Tcp, cx: &mut Ctx<'_, '_>, t: Timestamp, rng: &mut Rng) -> Timestamp {
+    fn go(
+        &mut self,
+        tcp: &mut Tcp,
+        cx: &mut Ctx<'_, '_>,
+        t: Timestamp,
+        rng: &mut Rng,
+    ) -> Timestamp {
         let think = rng.range(3 * MS, 12 * MS);
         let ack = rng.range(200 * US, 30 * MS);
         tcp.exchange(cx, t, &self.req, &self.resp, think, ack)
@@ -448,7 +454,14 @@ impl Dialect for S7 {
         self.req.clear();
         self.resp.clear();
         cotp_connect(&mut self.req, false, 0, client_ref, 0x0100, self.tsap);
-        cotp_connect(&mut self.resp, true, client_ref, server_ref, 0x0100, self.tsap);
+        cotp_connect(
+            &mut self.resp,
+            true,
+            client_ref,
+            server_ref,
+            0x0100,
+            self.tsap,
+        );
         let t = self.go(tcp, cx, t, rng);
         let r = self.next_ref();
         self.req.clear();

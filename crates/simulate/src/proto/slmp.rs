@@ -124,7 +124,10 @@ impl Dialect for Slmp {
             Op::Read => {
                 batch_read_req(&mut self.req, 100, 16);
                 let base = self.level;
-                words_resp(&mut self.resp, (0..16u16).map(|i| base.wrapping_add(i * 3) ^ (rng.u16() & 7)));
+                words_resp(
+                    &mut self.resp,
+                    (0..16u16).map(|i| base.wrapping_add(i * 3) ^ (rng.u16() & 7)),
+                );
             }
             Op::Write => {
                 let v = [rng.u16() % 500, rng.u16() % 500];

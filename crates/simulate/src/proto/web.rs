@@ -36,7 +36,9 @@ pub(crate) fn client_hello(out: &mut Vec<u8>, sni: &str, rng: &mut Rng) {
     out.push(32);
     rng.fill(&mut random);
     out.extend_from_slice(&random);
-    let suites: [u16; 8] = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9];
+    let suites: [u16; 8] = [
+        0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
+    ];
     put_u16(out, (suites.len() * 2) as u16);
     for s in suites {
         put_u16(out, s);
@@ -82,7 +84,9 @@ pub(crate) fn client_hello(out: &mut Vec<u8>, sni: &str, rng: &mut Rng) {
         o.extend_from_slice(&key);
     });
     ext(out, 0x002d, |o| o.extend_from_slice(&[1, 1])); // psk modes
-    ext(out, 0x002b, |o| o.extend_from_slice(&[4, 0x03, 0x04, 0x03, 0x03]));
+    ext(out, 0x002b, |o| {
+        o.extend_from_slice(&[4, 0x03, 0x04, 0x03, 0x03])
+    });
     len16(out, exts);
     let hs_len = out.len() - hs - 3;
     out[hs..hs + 3].copy_from_slice(&(hs_len as u32).to_be_bytes()[1..]);
