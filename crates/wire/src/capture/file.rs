@@ -125,6 +125,15 @@ impl Interface {
     }
 
     fn timestamp(&self, units: u64) -> Timestamp {
+        // The common resolutions (micro- and nanoseconds, no offset) in plain integers.
+        if self.tsresol_decimal && self.tsresol_exp <= 9 && self.tsoffset_secs == 0 {
+            let scale = 10u64.pow(9 - u32::from(self.tsresol_exp));
+            if let Some(n) = units.checked_mul(scale)
+                && n <= i64::MAX as u64
+            {
+                return Timestamp(n as i64);
+            }
+        }
         let nanos: i128 = if self.tsresol_decimal {
             let exp = u32::from(self.tsresol_exp);
             if exp <= 9 {
@@ -320,6 +329,17 @@ impl CaptureFile {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    // A cut gzip file: the compressed stream ends before its trailer.
+                    // That is a truncated capture, not a failing disk.
+                    self.eof = true;
+                    let what = if self.compressed {
+                        "compressed stream"
+                    } else {
+                        "stream"
+                    };
+                    return Err(self.truncated(what, n, self.end - self.start));
+                }
                 Err(source) => {
                     // A corrupt gzip stream surfaces here as InvalidInput/InvalidData.
                     if matches!(
