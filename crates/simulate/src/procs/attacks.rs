@@ -47,7 +47,7 @@ pub(crate) fn duration(a: Attack, timing: AttackTiming) -> i64 {
         Attack::ProgramDownload => 20 * SEC,
         Attack::ArpSpoof => 60 * SEC,
         Attack::VolumeSpike => 10 * 60 * SEC,
-        Attack::DgaDns => 60 * SEC,
+        Attack::DgaDns => 75 * SEC,
         Attack::InternetFromHmi => 20 * SEC,
         Attack::ZoneViolation => 20 * SEC,
     }
