@@ -704,6 +704,23 @@ fn pcapng_block_trailer_mismatch_is_malformed() {
     assert!(reason.contains("trailing copy"), "{reason}");
 }
 
+/// Regression: the section header block's trailing length was never checked, so a
+/// damaged section header went unnoticed while every other block's was caught.
+#[test]
+fn pcapng_section_header_trailer_mismatch_is_malformed() {
+    let mut second = SHB_BE;
+    second[27] = 0x20; // trailing length 32, leading 28
+    let first = epb(false, 0, 1, &eth_frame(1), 17);
+    let bytes = cat(&[&SHB_LE, &IDB_ETH_NSEC, &first, &second, &IDB_ETH_BE]);
+    let (recs, err) = read_bytes(&bytes);
+    assert_eq!(recs.len(), 1);
+    let Some(FileError::Malformed { offset, reason, .. }) = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(offset, (28 + 32 + first.len() + 24) as u64);
+    assert!(reason.contains("trailing copy"), "{reason}");
+}
+
 #[test]
 fn pcapng_bad_block_lengths_are_malformed() {
     for lie in [8u32, 13, MAX_RECORD_LEN as u32 + 4] {

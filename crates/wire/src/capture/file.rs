@@ -520,13 +520,7 @@ impl CaptureFile {
             if got < block_len {
                 return Err(self.truncated("pcapng block", block_len, got));
             }
-            let trailer = rd.u32(self.bytes(block_len - 4, 4)) as usize;
-            if trailer != block_len {
-                return Err(self.malformed(
-                    block_len - 4,
-                    format!("block length {block_len} does not match its trailing copy {trailer}"),
-                ));
-            }
+            self.check_trailer(block_len, rd)?;
             match block_type {
                 1 => self.read_interface_description(block_len, rd)?,
                 2 | 3 | 6 => {
@@ -562,9 +556,23 @@ impl CaptureFile {
         if got < block_len {
             return Err(self.truncated("pcapng section header", block_len, got));
         }
+        self.check_trailer(block_len, rd)?;
         // A new section starts a new set of interfaces.
         self.interfaces.clear();
         self.consume(block_len);
+        Ok(())
+    }
+
+    /// Checks that the block of `block_len` bytes at the head of the buffer (all of it
+    /// available) ends with the same length.
+    fn check_trailer(&self, block_len: usize, rd: Endian) -> Result<(), FileError> {
+        let trailer = rd.u32(self.bytes(block_len - 4, 4)) as usize;
+        if trailer != block_len {
+            return Err(self.malformed(
+                block_len - 4,
+                format!("block length {block_len} does not match its trailing copy {trailer}"),
+            ));
+        }
         Ok(())
     }
 

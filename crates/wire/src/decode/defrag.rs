@@ -64,7 +64,8 @@ struct DatagramKey {
 
 #[derive(Debug)]
 struct Pending {
-    first_seen: Timestamp,
+    /// Tells this datagram from an earlier one with the same key in `order`.
+    serial: u64,
     /// The IP header of the first fragment (offset 0), once seen.
     header: Vec<u8>,
     data: Vec<u8>,
@@ -80,8 +81,10 @@ struct Pending {
 pub struct Defragmenter {
     config: DefragConfig,
     pending: HashMap<DatagramKey, Pending>,
-    /// Insertion order, for expiry and eviction. May hold keys already completed.
-    order: VecDeque<(Timestamp, DatagramKey)>,
+    /// Insertion order, for expiry and eviction: first-seen time, key and serial. May
+    /// hold entries of datagrams already completed or dropped (their serial is gone).
+    order: VecDeque<(Timestamp, DatagramKey, u64)>,
+    next_serial: u64,
     stats: DefragStats,
     output: Vec<u8>,
 }
@@ -101,6 +104,7 @@ impl Defragmenter {
             config,
             pending: HashMap::new(),
             order: VecDeque::new(),
+            next_serial: 0,
             stats: DefragStats::default(),
             output: Vec::new(),
         }
@@ -132,9 +136,12 @@ impl Defragmenter {
             if self.pending.len() >= self.config.max_datagrams {
                 self.evict_oldest();
             }
-            self.order.push_back((ts, key));
+            self.forget_finished();
+            let serial = self.next_serial;
+            self.next_serial += 1;
+            self.order.push_back((ts, key, serial));
             let fresh = Pending {
-                first_seen: ts,
+                serial,
                 header: Vec::new(),
                 data: Vec::new(),
                 have: Vec::new(),
@@ -180,29 +187,46 @@ impl Defragmenter {
     }
 
     fn expire(&mut self, now: Timestamp) {
-        while let Some(&(first, key)) = self.order.front() {
+        while let Some(&(first, key, serial)) = self.order.front() {
             if now.nanos_since(first) < self.config.timeout_nanos {
                 break;
             }
             self.order.pop_front();
-            if self
-                .pending
-                .get(&key)
-                .is_some_and(|p| p.first_seen == first)
-            {
+            if self.is_live(&key, serial) {
                 self.pending.remove(&key);
                 self.stats.timed_out += 1;
             }
         }
     }
 
+    /// Drops entries of `order` whose datagram was completed or dropped. Without this,
+    /// datagrams that complete quickly would leave one entry each until the timeout,
+    /// and a peer sending many small fragmented datagrams would grow `order` without
+    /// bound. Compacting at twice the datagram cap keeps it at most that long, at an
+    /// amortised constant cost per datagram.
+    fn forget_finished(&mut self) {
+        if self.order.len() <= self.config.max_datagrams.saturating_mul(2).max(16) {
+            return;
+        }
+        let pending = &self.pending;
+        self.order
+            .retain(|(_, key, serial)| pending.get(key).is_some_and(|p| p.serial == *serial));
+    }
+
+    /// Whether the `order` entry (`key`, `serial`) still names a pending datagram.
+    fn is_live(&self, key: &DatagramKey, serial: u64) -> bool {
+        self.pending.get(key).is_some_and(|p| p.serial == serial)
+    }
+
+    /// Entries kept for expiry and eviction (tests check that they stay bounded).
+    #[cfg(test)]
+    pub(crate) fn tracked(&self) -> usize {
+        self.order.len()
+    }
+
     fn evict_oldest(&mut self) {
-        while let Some((first, key)) = self.order.pop_front() {
-            if self
-                .pending
-                .get(&key)
-                .is_some_and(|p| p.first_seen == first)
-            {
+        while let Some((_, key, serial)) = self.order.pop_front() {
+            if self.is_live(&key, serial) {
                 self.pending.remove(&key);
                 self.stats.evicted += 1;
                 return;

@@ -624,6 +624,27 @@ fn oversized_datagrams_and_too_many_pieces_are_dropped() {
     assert_eq!(defrag.pending(), 0);
 }
 
+/// Regression: every datagram left an entry in the expiry queue until its timeout, even
+/// when it completed at once, so a flood of small fragmented datagrams grew the queue
+/// without bound (10,000 entries here) while `pending` stayed empty.
+#[test]
+fn completed_datagrams_do_not_pile_up_in_the_expiry_queue() {
+    let mut defrag = Defragmenter::default(); // at most 1024 pending datagrams
+    for id in 0..10_000u32 {
+        for frag in ipv4_fragments(id as u16) {
+            let ip = decode_ip(LinkType::IPV4, &frag);
+            defrag.push(Timestamp::from_secs(i64::from(id / 1000)), &ip);
+        }
+    }
+    assert_eq!(defrag.stats().reassembled, 10_000);
+    assert_eq!(defrag.pending(), 0);
+    assert!(
+        defrag.tracked() <= 2 * 1024 + 1,
+        "{} entries",
+        defrag.tracked()
+    );
+}
+
 #[test]
 fn unfragmented_packets_are_ignored_by_the_defragmenter() {
     let data = frame_eth_ipv4_tcp();
