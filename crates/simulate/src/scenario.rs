@@ -158,6 +158,7 @@ pub(crate) fn build(
         b.poller("scada01", &name(pab), |r, p| {
             let d = enip::Enip::new(r, p.devices[pab].ip, 0x0120, "5069-L320ER/A LOGIX5320ER");
             Poller::new(scada, pab, Box::new(d), 2 * SEC, 0.0, r.clone())
+                .with_job(Op::Diagnostic, 600 * SEC)
         });
         b.poller("scada01", &name(pm340), |r, _| {
             let mut p = Poller::new(

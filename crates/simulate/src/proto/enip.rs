@@ -230,7 +230,17 @@ impl Dialect for Enip {
                 });
                 send_rr(&mut self.resp, session, context, |o| reply_header(o, 0x4d));
             }
-            Op::Identify | Op::Diagnostic | Op::Control | Op::Program => {
+            Op::Diagnostic => {
+                // Get_Attribute_Single of the Identity object's status (attribute 5).
+                send_rr(&mut self.req, session, context, |o| {
+                    o.extend_from_slice(&[0x0e, 0x03, 0x20, 0x01, 0x24, 0x01, 0x30, 0x05]);
+                });
+                send_rr(&mut self.resp, session, context, |o| {
+                    reply_header(o, 0x0e);
+                    put_u16le(o, 0x0060);
+                });
+            }
+            Op::Identify | Op::Control | Op::Program => {
                 // Get_Attribute_All of the Identity object (class 1, instance 1).
                 send_rr(&mut self.req, session, context, |o| {
                     o.extend_from_slice(&[0x01, 0x02, 0x20, 0x01, 0x24, 0x01]);
