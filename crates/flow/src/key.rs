@@ -43,11 +43,10 @@ pub struct Endpoint {
 impl Endpoint {
     /// Builds an endpoint from an address and port.
     pub fn new(addr: IpAddr, port: u16) -> Self {
-        let addr = match addr {
-            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-            IpAddr::V6(v6) => v6.octets(),
-        };
-        Endpoint { addr, port }
+        Endpoint {
+            addr: mapped(addr),
+            port,
+        }
     }
 
     /// The address as a std `IpAddr` (IPv4 when it is IPv4-mapped).
@@ -97,26 +96,35 @@ pub struct PacketTuple {
 
 impl FlowKey {
     /// Builds the key of an IP packet and tells which way it travels.
+    #[inline]
     pub fn from_ip(ip: &IpPacket<'_>, vlans: &[u16]) -> PacketTuple {
         let (src_port, dst_port, icmp) = ports(ip);
-        let mut src = Endpoint::new(ip.src, src_port);
-        let mut dst = Endpoint::new(ip.dst, dst_port);
-        if icmp {
-            // Order by address alone and put (type, code) in fixed places, so that a
-            // request and its reply share the key.
-            src.port = 0;
-            dst.port = 0;
-        }
-        let from_lo = (src.addr, src.port) <= (dst.addr, dst.port);
-        let (mut lo, mut hi) = if from_lo { (src, dst) } else { (dst, src) };
-        if icmp {
-            lo.port = src_port;
-            hi.port = dst_port;
-        }
+        let (sa, da) = (mapped(ip.src), mapped(ip.dst));
+        // Big-endian u128 order is the bytes' lexicographic order, in one comparison.
+        let (s, d) = (u128::from_be_bytes(sa), u128::from_be_bytes(da));
+        let from_lo = if icmp {
+            s <= d
+        } else {
+            (s, src_port) <= (d, dst_port)
+        };
+        let (lo_addr, hi_addr) = if from_lo { (sa, da) } else { (da, sa) };
+        // ICMP keeps (request type, code) in fixed places so a request and its reply
+        // share the key; TCP and UDP ports travel with their addresses.
+        let (lo_port, hi_port) = if icmp || from_lo {
+            (src_port, dst_port)
+        } else {
+            (dst_port, src_port)
+        };
         let key = FlowKey {
             proto: ip.protocol,
-            lo,
-            hi,
+            lo: Endpoint {
+                addr: lo_addr,
+                port: lo_port,
+            },
+            hi: Endpoint {
+                addr: hi_addr,
+                port: hi_port,
+            },
             vlan: vlans.first().copied().unwrap_or(0),
             inner_vlan: vlans.get(1).copied().unwrap_or(0),
         };
@@ -146,6 +154,20 @@ impl FlowKey {
         }
         let ports = (u64::from(self.lo.port) << 16) | u64::from(self.hi.port);
         mix(h ^ ports ^ (u64::from(self.vlan) << 32) ^ (u64::from(self.inner_vlan) << 48))
+    }
+}
+
+/// An address as 16 bytes, IPv4 mapped into IPv6 (`::ffff:a.b.c.d`).
+#[inline]
+fn mapped(addr: IpAddr) -> [u8; 16] {
+    match addr {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            [
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, o[0], o[1], o[2], o[3],
+            ]
+        }
+        IpAddr::V6(v6) => v6.octets(),
     }
 }
 

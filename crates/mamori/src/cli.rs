@@ -18,6 +18,10 @@ pub(crate) enum Command {
     Analyze(AnalyzeArgs),
     /// Capture live from a mirror port (Linux AF_PACKET; needs CAP_NET_RAW).
     Sensor(SensorArgs),
+    /// Write a simulated plant capture (and its ground truth of expected alerts).
+    Simulate(SimulateArgs),
+    /// Measure the packet path's throughput: raw read floor, then decode + flows per thread count.
+    Bench(BenchArgs),
 }
 
 /// Options of the packet path shared by `analyze` and `sensor`.
@@ -65,6 +69,50 @@ pub(crate) struct SensorArgs {
     pub(crate) no_promisc: bool,
     #[command(flatten)]
     pub(crate) path: PathOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// Scenario: `normal` (a day of operation) or `incident` (the next day, with attacks).
+    #[arg(long, default_value = "normal")]
+    pub(crate) scenario: mamori_simulate::Scenario,
+    /// The capture to write; the ground truth goes beside it as FILE.truth.json.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: std::path::PathBuf,
+    /// Seed of all randomness: the same seed writes the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Hours of plant time to simulate.
+    #[arg(long, default_value_t = 24.0)]
+    pub(crate) hours: f64,
+    /// Production lines (each adds PLCs, HMIs and their traffic).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) scale: u32,
+    /// File format: pcap or pcapng.
+    #[arg(long, default_value = "pcapng")]
+    pub(crate) format: mamori_simulate::CaptureFormat,
+    /// Stop once the capture reaches this size (e.g. 1G), for benchmark captures.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_size: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Capture files to measure with (default: a simulated plant capture of --size).
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<String>,
+    /// Size of the simulated capture when no PATH is given.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub(crate) size: u64,
+    /// Where the simulated capture is kept between runs.
+    #[arg(long, value_name = "FILE", default_value = "target/mamori-bench.pcap")]
+    pub(crate) capture: std::path::PathBuf,
+    /// Thread counts to measure, comma-separated.
+    #[arg(long, value_name = "N,N", default_value = "1,2", value_delimiter = ',')]
+    pub(crate) threads: Vec<usize>,
+    /// Runs per measurement; the best is reported.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) runs: usize,
 }
 
 /// Parses sizes like `512M`, `2G`, `1048576`, `64KiB`.

@@ -22,6 +22,9 @@ const BATCH_PACKETS: usize = 512;
 const BATCH_BYTES: usize = 512 * 1024;
 /// Batches in flight per worker (the bound on queued memory).
 const BATCHES_PER_WORKER: usize = 8;
+/// After this many packets, the next tick sends every worker's batch even if not full,
+/// so no worker's epochs lag far behind the others' (the collector holds the gap).
+const SYNC_PACKETS: u64 = 64 * 1024;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -124,24 +127,39 @@ pub fn run_files(
 }
 
 /// Tracks packet time: first, last, and when a new second (a tick) begins.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Clock {
     first: Option<Timestamp>,
     last: Option<Timestamp>,
-    tick_sec: Option<i64>,
+    /// Start of the second after the last tick: packets before it need no tick.
+    next_tick: Timestamp,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            first: None,
+            last: None,
+            next_tick: Timestamp::MIN,
+        }
+    }
 }
 
 impl Clock {
     /// Notes a packet's time; returns the tick to send first when it opens a new second.
     fn observe(&mut self, ts: Timestamp) -> Option<Timestamp> {
-        self.first.get_or_insert(ts);
-        self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
-        let sec = ts.secs();
-        if self.tick_sec.is_some_and(|t| sec <= t) {
+        if self.first.is_none() {
+            self.first = Some(ts);
+        }
+        if self.last.is_none_or(|l| ts > l) {
+            self.last = Some(ts);
+        }
+        if ts < self.next_tick {
             return None;
         }
-        self.tick_sec = Some(sec);
-        Some(Timestamp::from_secs(sec))
+        let second = Timestamp::from_secs(ts.secs());
+        self.next_tick = second.plus_secs(1);
+        Some(second)
     }
 }
 
@@ -307,16 +325,21 @@ fn run_threaded(
         let mut packet_no = 0u64;
         let mut alive = true;
         let mut fragments = FragmentStage::new(config);
+        let mut last_sync = 0u64;
         while alive {
             let Some(pkt) = input.next_packet() else {
                 break;
             };
             if let Some(now) = clock.observe(pkt.ts) {
-                // Every worker gets the tick now, so that no epoch waits in a half-full
-                // batch while other workers run ahead.
+                let sync = packet_no - last_sync >= SYNC_PACKETS;
+                if sync {
+                    last_sync = packet_no;
+                }
                 for lane in &mut lanes {
                     lane.current.items.push(Item::Tick(now));
-                    alive &= lane.send();
+                    if sync || lane.current.is_full() {
+                        alive &= lane.send();
+                    }
                 }
             }
             let lane = match route(&pkt, threads) {

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 mod analyze;
+mod bench;
 #[cfg(target_os = "linux")]
 mod sensor;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -13,6 +15,8 @@ use mamori_pipeline::worker::WorkerConfig;
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         #[cfg(target_os = "linux")]
         Command::Sensor(args) => sensor::run(&args),
         #[cfg(not(target_os = "linux"))]

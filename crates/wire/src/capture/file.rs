@@ -311,10 +311,17 @@ impl CaptureFile {
 
     /// Makes at least `n` unconsumed bytes available; returns how many are available,
     /// fewer than `n` only at the end of the stream.
+    #[inline]
     fn ensure(&mut self, n: usize) -> Result<usize, FileError> {
         if self.end - self.start >= n {
             return Ok(n);
         }
+        self.refill(n)
+    }
+
+    /// The slow path of [`Self::ensure`]: compact the buffer and read more.
+    #[cold]
+    fn refill(&mut self, n: usize) -> Result<usize, FileError> {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -477,7 +484,12 @@ impl CaptureFile {
             return Err(self.truncated("pcap record", record_len, got));
         }
         let iface = self.interfaces[0];
-        let units = u64::from(secs) * 10u64.pow(u32::from(iface.tsresol_exp)) + u64::from(frac);
+        let per_second = if iface.tsresol_exp == 9 {
+            1_000_000_000
+        } else {
+            1_000_000
+        };
+        let units = u64::from(secs) * per_second + u64::from(frac);
         self.current = Some(Current {
             ts: iface.timestamp(units),
             link: iface.link,

@@ -112,6 +112,12 @@ impl MergedCapture {
                 progress.error = Some(e.to_string());
             }
             match file.current_ts() {
+                // Still the earliest (always so with a single file): skip the heap.
+                Some(ts) if self.heap.peek().is_none_or(|Reverse(top)| (ts, i) < *top) => {
+                    self.pending = Some(i);
+                    self.progress[i].packets += 1;
+                    return self.files[i].current();
+                }
                 Some(ts) => self.heap.push(Reverse((ts, i))),
                 None => progress.finished = true,
             }

@@ -120,6 +120,7 @@ const MAX_TAGS: usize = 2;
 
 /// Splits the link-layer header off a frame: returns the header, the EtherType (or an
 /// 802.3 length) of what follows, and the rest.
+#[inline]
 pub(crate) fn link_layer(
     link: LinkType,
     data: &[u8],
@@ -136,6 +137,7 @@ pub(crate) fn link_layer(
     }
 }
 
+#[inline]
 fn ethernet_ii(data: &[u8]) -> Result<(L2Header, u16, &[u8]), DecodeError> {
     if data.len() < 14 {
         return Err(DecodeError::Truncated("ethernet"));
@@ -154,6 +156,7 @@ fn ethernet_ii(data: &[u8]) -> Result<(L2Header, u16, &[u8]), DecodeError> {
 }
 
 /// Removes 802.1Q / 802.1ad tags, recording their VLAN ids.
+#[inline]
 fn strip_vlan_tags<'a>(
     mut ethertype: u16,
     mut rest: &'a [u8],

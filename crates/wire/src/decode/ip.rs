@@ -86,6 +86,7 @@ pub struct IpPacket<'a> {
 }
 
 /// Decodes an IPv4 or IPv6 packet, by its version nibble.
+#[inline]
 pub fn decode_ip(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
     match data.first().map(|b| b >> 4) {
         Some(4) => decode_ipv4(data),
@@ -95,6 +96,7 @@ pub fn decode_ip(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
     }
 }
 
+#[inline]
 fn decode_ipv4(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
     if data.len() < 20 {
         return Err(DecodeError::Truncated("ipv4"));
@@ -154,6 +156,7 @@ fn decode_ipv4(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
     })
 }
 
+#[inline]
 fn decode_ipv6(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
     if data.len() < 40 {
         return Err(DecodeError::Truncated("ipv6"));

@@ -151,6 +151,7 @@ fn decode_at_depth(link: LinkType, data: &[u8], depth: usize) -> Result<Frame<'_
 }
 
 /// Decodes what follows a link-layer header, given its EtherType (or an 802.3 length).
+#[inline]
 pub fn decode_network(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, DecodeError> {
     Ok(match ethertype {
         ethertype::IPV4 | ethertype::IPV6 => Network::Ip(ip::decode_ip(payload)?),

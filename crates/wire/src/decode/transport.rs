@@ -131,6 +131,7 @@ pub struct IcmpMessage<'a> {
 
 /// Decodes the layer-4 header. `stated_len` is the payload length the IP header
 /// claims; `partial` says the captured bytes may end early (first fragment, snaplen).
+#[inline]
 pub(crate) fn decode_transport(
     proto: u8,
     payload: &[u8],
@@ -159,6 +160,7 @@ pub(crate) fn decode_transport(
     }
 }
 
+#[inline]
 fn decode_tcp(p: &[u8], stated_len: usize) -> Transport<'_> {
     if p.len() < 20 {
         return Transport::Truncated;
@@ -182,6 +184,7 @@ fn decode_tcp(p: &[u8], stated_len: usize) -> Transport<'_> {
     })
 }
 
+#[inline]
 fn decode_udp(p: &[u8], partial: bool) -> Transport<'_> {
     if p.len() < 8 {
         return Transport::Truncated;

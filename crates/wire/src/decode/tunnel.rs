@@ -44,6 +44,7 @@ type Opened<'a> = (Tunnel, LinkType, &'a [u8]);
 
 /// Opens a tunnel carried by `ip`, returning the tunnel, the inner link type and the
 /// inner frame. `Ok(None)` means `ip` is not a tunnel mamori opens.
+#[inline]
 pub(crate) fn open<'a>(ip: &IpPacket<'a>) -> Result<Option<Opened<'a>>, DecodeError> {
     if ip.fragment.is_some() {
         return Ok(None);

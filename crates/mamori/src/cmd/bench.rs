@@ -1,0 +1,162 @@
+//! `mamori bench`: throughput of the packet path, against the floor of just reading.
+//!
+//! The floor walks the file's records and touches nothing else; every other line runs
+//! the full packet path (decode, duplicates, defragmentation, flow table, ordered
+//! events) with no log output, for each thread count. Each figure is the best of
+//! `--runs` runs, after one warm-up read so the file is in the page cache.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use mamori_pipeline::{Progress, RunConfig, run_files};
+use mamori_wire::capture::merge::MergedCapture;
+
+use crate::cli::{BenchArgs, PathOptions};
+use crate::inputs;
+
+/// One measured line.
+struct Measure {
+    label: String,
+    packets: u64,
+    bytes: u64,
+    secs: f64,
+}
+
+impl Measure {
+    fn print(&self, floor: Option<&Measure>, base: Option<&Measure>) {
+        let pps = self.packets as f64 / self.secs;
+        let gbps = self.bytes as f64 * 8.0 / self.secs / 1e9;
+        let mut line = format!(
+            "{:<22} {:>12.0} packets/s {:>8.3} Gbit/s {:>8.2} s",
+            self.label, pps, gbps, self.secs
+        );
+        if let Some(f) = floor {
+            line += &format!("  {:>5.1}% of floor", 100.0 * f.secs / self.secs);
+        }
+        if let Some(b) = base {
+            line += &format!("  {:>4.2}x one thread", b.secs / self.secs);
+        }
+        println!("{line}");
+    }
+}
+
+pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let inputs = if args.paths.is_empty() {
+        ensure_simulated_capture(args)?;
+        vec![args.capture.clone()]
+    } else {
+        inputs::expand(&args.paths)?
+    };
+    if args.runs == 0 || args.threads.is_empty() {
+        bail!("need at least one run and one thread count");
+    }
+    let size: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "mamori bench: {} file(s), {:.2} GB, best of {} run(s)",
+        inputs.len(),
+        size as f64 / 1e9,
+        args.runs
+    );
+    read_floor(&inputs)?; // warm the page cache
+    let floor = best(args.runs, || read_floor(&inputs))?;
+    floor.print(None, None);
+    let options = PathOptions {
+        threads: None,
+        logs: None,
+        memory_cap: 512 << 20,
+        duplicate_window_ms: 3.0,
+        quiet: true,
+    };
+    let mut one_thread: Option<Measure> = None;
+    for &threads in &args.threads {
+        let m = best(args.runs, || {
+            let config = RunConfig {
+                inputs: inputs.clone(),
+                threads,
+                worker: options.worker_config(),
+            };
+            let started = Instant::now();
+            let outcome = run_files(&config, Vec::new(), &Progress::default())?;
+            Ok(Measure {
+                label: format!("decode + flows, {threads}t"),
+                packets: outcome.stats.packets,
+                bytes: outcome.stats.wire_bytes,
+                secs: started.elapsed().as_secs_f64(),
+            })
+        })?;
+        if m.packets != floor.packets {
+            bail!(
+                "the packet path saw {} packets, the floor {}",
+                m.packets,
+                floor.packets
+            );
+        }
+        m.print(Some(&floor), one_thread.as_ref());
+        if threads == 1 {
+            one_thread = Some(m);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn best(runs: usize, mut f: impl FnMut() -> anyhow::Result<Measure>) -> anyhow::Result<Measure> {
+    let mut best: Option<Measure> = None;
+    for _ in 0..runs {
+        let m = f()?;
+        if best.as_ref().is_none_or(|b| m.secs < b.secs) {
+            best = Some(m);
+        }
+    }
+    best.context("no run")
+}
+
+/// The floor: walk every record of every file, in timestamp order, touching nothing else.
+fn read_floor(inputs: &[std::path::PathBuf]) -> anyhow::Result<Measure> {
+    let started = Instant::now();
+    let mut merged = MergedCapture::open(inputs)?;
+    let (mut packets, mut bytes) = (0u64, 0u64);
+    while let Some(p) = merged.next_packet() {
+        packets += 1;
+        bytes += u64::from(p.orig_len);
+    }
+    Ok(Measure {
+        label: "raw read (floor)".into(),
+        packets,
+        bytes,
+        secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Simulates a plant capture of about `--size` bytes unless one of that size exists.
+fn ensure_simulated_capture(args: &BenchArgs) -> anyhow::Result<()> {
+    if let Ok(m) = std::fs::metadata(&args.capture)
+        && m.len() >= args.size * 9 / 10
+    {
+        return Ok(());
+    }
+    if let Some(dir) = args.capture.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    println!(
+        "mamori bench: simulating a {:.2} GB plant capture into {}",
+        args.size as f64 / 1e9,
+        args.capture.display()
+    );
+    let started = Instant::now();
+    let summary = mamori_simulate::simulate(
+        &mamori_simulate::SimConfig::benchmark(args.size),
+        &args.capture,
+    )?;
+    println!(
+        "mamori bench: simulated {} packets, {:.2} GB in {:.1} s",
+        summary.packets,
+        summary.bytes as f64 / 1e9,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
