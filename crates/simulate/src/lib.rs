@@ -21,6 +21,10 @@
 //! Generation streams: device processes sit in a priority queue and frames leave
 //! through a small reorder heap into a buffered writer, so memory stays flat
 //! however long the run (see [`SimConfig::benchmark`] for large captures).
+//!
+//! Volume: one production line (scale 1) gives about 44 packets/s, 3.8 million
+//! packets and 540 MB per day; volume grows linearly with the scale. A release
+//! build writes about 300 MB/s on one core (1 GB in about 3.5 s).
 
 mod clock;
 mod net;
