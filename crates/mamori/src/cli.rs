@@ -42,6 +42,17 @@ pub(crate) struct PathOptions {
     /// No progress bar, only the summary.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// The store (SQLite file) that records runs and flow aggregates.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "mamori.db",
+        env = "MAMORI_DB"
+    )]
+    pub(crate) db: std::path::PathBuf,
+    /// Do not write to the store (logs and summary only).
+    #[arg(long, env = "MAMORI_NO_DB", value_parser = clap::builder::BoolishValueParser::new())]
+    pub(crate) no_db: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod cli;
 mod cmd;
 mod inputs;
 mod report;
+mod store_sink;
 
 use std::process::ExitCode;
 

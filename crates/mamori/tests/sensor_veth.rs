@@ -663,6 +663,7 @@ fn sensor_on_a_veth_logs_the_same_flows_as_analyze_on_the_file() {
     write_capture(&pcap, &frames);
     let file_logs = dir.path().join("analyze");
     let out = common::mamori()
+        .env("MAMORI_NO_DB", "1")
         .arg("analyze")
         .arg(&pcap)
         .arg("--logs")

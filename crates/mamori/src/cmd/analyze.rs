@@ -1,41 +1,62 @@
 //! `mamori analyze`: capture files through the packet path into logs and the store.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use mamori_pipeline::collector::EventConsumer;
 use mamori_pipeline::logs::LogWriter;
 use mamori_pipeline::{Progress, RunConfig, run_files};
+use mamori_store::SqliteStore;
 
 use crate::cli::AnalyzeArgs;
+use crate::store_sink::{self, StoreSink};
 use crate::{inputs, report};
 
 pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let inputs = inputs::expand(&args.paths)?;
+    let input_names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     let total_bytes: u64 = inputs
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
+    let threads = args.path.thread_count();
     let mut consumers: Vec<Box<dyn EventConsumer + Send>> = Vec::new();
     if let Some(dir) = &args.path.logs {
         consumers.push(Box::new(
             LogWriter::create(dir).context("opening the log folder")?,
         ));
     }
+    let store = if args.path.no_db {
+        None
+    } else {
+        let store = Arc::new(
+            SqliteStore::open(&args.path.db)
+                .with_context(|| format!("opening the store {}", args.path.db.display()))?,
+        );
+        let run = store_sink::start_run(&store, "analyze", &input_names, threads)?;
+        consumers.push(Box::new(StoreSink::new(Arc::clone(&store), run)?));
+        Some((store, run))
+    };
     let config = RunConfig {
         inputs: inputs.clone(),
-        threads: args.path.thread_count(),
+        threads,
         worker: args.path.worker_config(),
     };
     let progress = Progress::default();
-    let outcome = report::with_progress(
+    let result = report::with_progress(
         args.path.quiet,
         total_bytes,
         inputs.len(),
         &progress,
         || run_files(&config, consumers, &progress),
-    )?;
+    );
+    if let Some((store, run)) = &store {
+        store_sink::finish_run(store, *run, result.as_ref().ok(), &input_names)
+            .context("recording the run")?;
+    }
+    let outcome = result?;
     for f in &outcome.files {
         if let Some(err) = &f.error {
             if f.packets > 0 {

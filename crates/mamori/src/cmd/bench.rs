@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use mamori_pipeline::{Progress, RunConfig, run_files};
 use mamori_wire::capture::merge::MergedCapture;
 
-use crate::cli::{BenchArgs, PathOptions};
+use crate::cli::BenchArgs;
 use crate::inputs;
 
 /// One measured line.
@@ -65,20 +65,14 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     read_floor(&inputs)?; // warm the page cache
     let floor = best(args.runs, || read_floor(&inputs))?;
     floor.print(None, None);
-    let options = PathOptions {
-        threads: None,
-        logs: None,
-        memory_cap: 512 << 20,
-        duplicate_window_ms: 3.0,
-        quiet: true,
-    };
+    let worker = super::worker_config(512 << 20, 3.0);
     let mut one_thread: Option<Measure> = None;
     for &threads in &args.threads {
         let m = best(args.runs, || {
             let config = RunConfig {
                 inputs: inputs.clone(),
                 threads,
-                worker: options.worker_config(),
+                worker,
             };
             let started = Instant::now();
             let outcome = run_files(&config, Vec::new(), &Progress::default())?;

@@ -38,15 +38,19 @@ impl PathOptions {
 
     /// Worker settings from the options.
     pub(crate) fn worker_config(&self) -> WorkerConfig {
-        let max_flows = ((self.memory_cap as f64 * FLOW_MEMORY_SHARE) as usize
-            / FlowConfig::BYTES_PER_FLOW)
-            .max(1024);
-        WorkerConfig {
-            flows: FlowConfig {
-                max_flows,
-                ..FlowConfig::default()
-            },
-            duplicate_window_nanos: (self.duplicate_window_ms * 1e6) as i64,
-        }
+        worker_config(self.memory_cap, self.duplicate_window_ms)
+    }
+}
+
+/// Worker settings for a memory cap (bytes) and a duplicate window (milliseconds).
+pub(crate) fn worker_config(memory_cap: u64, duplicate_window_ms: f64) -> WorkerConfig {
+    let max_flows =
+        ((memory_cap as f64 * FLOW_MEMORY_SHARE) as usize / FlowConfig::BYTES_PER_FLOW).max(1024);
+    WorkerConfig {
+        flows: FlowConfig {
+            max_flows,
+            ..FlowConfig::default()
+        },
+        duplicate_window_nanos: (duplicate_window_ms * 1e6) as i64,
     }
 }

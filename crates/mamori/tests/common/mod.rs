@@ -10,9 +10,15 @@ pub fn mamori() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mamori"))
 }
 
-/// Runs `mamori` with arguments; panics with its stderr when it fails to start.
+/// Runs `mamori` with arguments; panics when it fails to start. Unless the arguments
+/// name a store with `--db`, the run writes no store (so tests never create
+/// `mamori.db` in the source tree).
 pub fn run_mamori(args: &[&str]) -> Output {
-    mamori().args(args).output().expect("mamori runs")
+    let mut cmd = mamori();
+    if !args.contains(&"--db") {
+        cmd.env("MAMORI_NO_DB", "1");
+    }
+    cmd.args(args).output().expect("mamori runs")
 }
 
 /// `../shared/pcaps` (relative to the workspace root), or `None` with a printed skip message.
