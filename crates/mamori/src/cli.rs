@@ -14,6 +14,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Simulate a small plant (a normal day, then an incident day) and analyse it into a fresh store.
+    Demo(DemoArgs),
     /// Analyse capture files (pcap, pcapng, gzip-compressed; files, globs and folders).
     Analyze(AnalyzeArgs),
     /// Capture live from a mirror port (Linux AF_PACKET; needs CAP_NET_RAW).
@@ -62,6 +64,28 @@ pub(crate) struct AnalyzeArgs {
     pub(crate) paths: Vec<String>,
     #[command(flatten)]
     pub(crate) path: PathOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Folder for the simulated captures and their logs.
+    #[arg(long, value_name = "DIR", default_value = "mamori-demo")]
+    pub(crate) dir: std::path::PathBuf,
+    /// The demo's store, recreated on every run.
+    #[arg(long, value_name = "FILE", default_value = "mamori-demo.db")]
+    pub(crate) db: std::path::PathBuf,
+    /// Hours of plant time per simulated day.
+    #[arg(long, default_value_t = 24.0)]
+    pub(crate) hours: f64,
+    /// Seed of the simulation.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Args)]

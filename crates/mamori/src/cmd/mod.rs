@@ -2,6 +2,7 @@
 
 mod analyze;
 mod bench;
+mod demo;
 #[cfg(target_os = "linux")]
 mod sensor;
 mod simulate;
@@ -14,6 +15,7 @@ use mamori_pipeline::worker::WorkerConfig;
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Demo(args) => demo::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Simulate(args) => simulate::run(&args),
