@@ -42,6 +42,9 @@ pub struct Chunk {
     pub end: bool,
 }
 
+// Events are large and end-of-epoch markers rare; boxing every event to shrink the
+// marker would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Queued {
     Event(Event),

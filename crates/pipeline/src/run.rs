@@ -164,7 +164,7 @@ impl Clock {
 }
 
 fn report(progress: &Progress, packet_no: u64, input: &MergedCapture) {
-    if packet_no % 4096 == 0 {
+    if packet_no.is_multiple_of(4096) {
         progress.packets.store(packet_no, Ordering::Relaxed);
         progress.bytes.store(input.bytes_read(), Ordering::Relaxed);
     }
@@ -180,10 +180,7 @@ fn run_inline(
     let mut worker = Worker::new(config);
     let mut collector = Collector::new(1, consumers);
     let mut packet_no = 0u64;
-    loop {
-        let Some(pkt) = input.next_packet() else {
-            break;
-        };
+    while let Some(pkt) = input.next_packet() {
         if let Some(now) = clock.observe(pkt.ts) {
             collector.chunk(0, worker.tick(now))?;
         }
@@ -348,8 +345,8 @@ fn run_threaded(
                     lane.current.push_packet(packet_no, &pkt);
                     lane
                 }
-                Route::Fragment(frame, ip) => {
-                    let Some(datagram) = fragments.push(&pkt, &frame, &ip) else {
+                Route::Fragment => {
+                    let Some((l2, datagram)) = fragments.push(&pkt) else {
                         packet_no += 1;
                         continue;
                     };
@@ -357,8 +354,8 @@ fn run_threaded(
                         packet_no += 1;
                         continue;
                     };
-                    let lane = &mut lanes[datagram_worker(&frame.l2, &whole, threads)];
-                    lane.current.push_datagram(pkt.ts, frame.l2, datagram);
+                    let lane = &mut lanes[datagram_worker(&l2, &whole, threads)];
+                    lane.current.push_datagram(pkt.ts, l2, datagram);
                     lane
                 }
             };

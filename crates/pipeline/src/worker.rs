@@ -196,22 +196,22 @@ impl Worker {
 
 /// Where the reader sends a packet.
 #[derive(Debug)]
-pub enum Route<'a> {
+pub enum Route {
     /// To this worker, as captured.
     Worker(usize),
     /// An IP fragment: the reader reassembles it first (see [`FragmentStage`]).
-    Fragment(Frame<'a>, IpPacket<'a>),
+    Fragment,
 }
 
 /// Picks the worker for a packet: the flow key's symmetric hash (5-tuple and VLAN) for
 /// IP, the address pair for ARP, the MAC pair for other layer-2 frames. IP fragments
 /// carry no ports, so they are routed to reassembly in the reader instead.
-pub fn route<'a>(pkt: &Packet<'a>, workers: usize) -> Route<'a> {
+pub fn route(pkt: &Packet<'_>, workers: usize) -> Route {
     let Ok(frame) = decode::decode(pkt.link, pkt.data) else {
         return Route::Worker(0);
     };
     let hash = match frame.network {
-        Network::Ip(ip) if ip.fragment.is_some() => return Route::Fragment(frame, ip),
+        Network::Ip(ip) if ip.fragment.is_some() => return Route::Fragment,
         Network::Ip(ip) => FlowKey::from_ip(&ip, frame.l2.vlans.ids())
             .key
             .symmetric_hash(),
@@ -253,15 +253,19 @@ impl FragmentStage {
         }
     }
 
-    /// Takes one fragment; returns the whole datagram when this piece completes it.
-    pub fn push(
-        &mut self,
-        pkt: &Packet<'_>,
-        frame: &Frame<'_>,
-        ip: &IpPacket<'_>,
-    ) -> Option<&[u8]> {
+    /// Takes one fragment (a packet [`route`] sent here); returns the link layer of the
+    /// piece and the whole datagram when this piece completes it.
+    pub fn push(&mut self, pkt: &Packet<'_>) -> Option<(L2Header, &[u8])> {
         self.stats.packets += 1;
         self.stats.wire_bytes += u64::from(pkt.orig_len);
+        let Ok(frame) = decode::decode(pkt.link, pkt.data) else {
+            self.stats.decode_errors += 1;
+            return None;
+        };
+        let Network::Ip(ip) = frame.network else {
+            self.stats.decode_errors += 1;
+            return None;
+        };
         if self.duplicates.is_duplicate(pkt.ts, pkt.data) {
             self.stats.duplicates += 1;
             return None;
@@ -270,7 +274,8 @@ impl FragmentStage {
         if frame.tunnel.is_some() {
             self.stats.tunnelled += 1;
         }
-        self.defrag.push(pkt.ts, ip)
+        let l2 = frame.l2;
+        self.defrag.push(pkt.ts, &ip).map(|datagram| (l2, datagram))
     }
 
     /// Counters of the fragments handled here.
