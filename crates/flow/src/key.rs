@@ -44,7 +44,7 @@ impl Endpoint {
     /// Builds an endpoint from an address and port.
     pub fn new(addr: IpAddr, port: u16) -> Self {
         Endpoint {
-            addr: mapped(addr),
+            addr: mapped(addr).to_be_bytes(),
             port,
         }
     }
@@ -65,7 +65,7 @@ impl Endpoint {
 /// ICMP has no ports: echo-style request/reply pairs are keyed by the request type
 /// (replies map back to their request), the code goes in the other "port", so a ping
 /// and its answer share a flow, the way Zeek joins them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowKey {
     /// IP protocol number.
     pub proto: u8,
@@ -94,20 +94,41 @@ pub struct PacketTuple {
     pub icmp: bool,
 }
 
+impl std::hash::Hash for FlowKey {
+    /// Five words instead of a field-by-field walk: this runs once per packet.
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let word = |a: &[u8; 16], i: usize| {
+            u64::from_ne_bytes([a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7]])
+        };
+        state.write_u64(word(&self.lo.addr, 0) ^ word(&self.hi.addr, 0).rotate_left(32));
+        state.write_u64(word(&self.lo.addr, 8));
+        state.write_u64(word(&self.hi.addr, 8));
+        state.write_u64(
+            u64::from(self.lo.port)
+                | u64::from(self.hi.port) << 16
+                | u64::from(self.vlan) << 32
+                | u64::from(self.inner_vlan) << 44
+                | u64::from(self.proto) << 56,
+        );
+    }
+}
+
 impl FlowKey {
     /// Builds the key of an IP packet and tells which way it travels.
     #[inline]
     pub fn from_ip(ip: &IpPacket<'_>, vlans: &[u16]) -> PacketTuple {
         let (src_port, dst_port, icmp) = ports(ip);
-        let (sa, da) = (mapped(ip.src), mapped(ip.dst));
-        // Big-endian u128 order is the bytes' lexicographic order, in one comparison.
-        let (s, d) = (u128::from_be_bytes(sa), u128::from_be_bytes(da));
+        // As integers, addresses compare in one instruction; the integers' big-endian
+        // bytes keep the same order.
+        let (s, d) = (mapped(ip.src), mapped(ip.dst));
         let from_lo = if icmp {
             s <= d
         } else {
             (s, src_port) <= (d, dst_port)
         };
-        let (lo_addr, hi_addr) = if from_lo { (sa, da) } else { (da, sa) };
+        let (lo, hi) = if from_lo { (s, d) } else { (d, s) };
+        let (lo_addr, hi_addr) = (lo.to_be_bytes(), hi.to_be_bytes());
         // ICMP keeps (request type, code) in fixed places so a request and its reply
         // share the key; TCP and UDP ports travel with their addresses.
         let (lo_port, hi_port) = if icmp || from_lo {
@@ -157,17 +178,12 @@ impl FlowKey {
     }
 }
 
-/// An address as 16 bytes, IPv4 mapped into IPv6 (`::ffff:a.b.c.d`).
+/// An address as a 128-bit integer, IPv4 mapped into IPv6 (`::ffff:a.b.c.d`).
 #[inline]
-fn mapped(addr: IpAddr) -> [u8; 16] {
+fn mapped(addr: IpAddr) -> u128 {
     match addr {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            [
-                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, o[0], o[1], o[2], o[3],
-            ]
-        }
-        IpAddr::V6(v6) => v6.octets(),
+        IpAddr::V4(v4) => 0xffff_0000_0000 | u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
     }
 }
 

@@ -113,9 +113,9 @@ impl Worker {
         if frame.tunnel.is_some() {
             self.stats.tunnelled += 1;
         }
-        match frame.network {
-            Network::Ip(ip) => self.ip(pkt.ts, &frame, &ip),
-            Network::Arp(arp) => {
+        match &frame.network {
+            Network::Ip(ip) => self.ip(pkt.ts, &frame, ip),
+            &Network::Arp(arp) => {
                 self.stats.arp_packets += 1;
                 self.pending.push(Event::Arp(ArpEvent {
                     ts: pkt.ts,
@@ -130,6 +130,7 @@ impl Worker {
         }
     }
 
+    #[inline]
     fn ip(&mut self, ts: Timestamp, frame: &Frame<'_>, ip: &IpPacket<'_>) {
         self.stats.ip_packets += 1;
         if ip.fragment.is_none() {
