@@ -208,6 +208,9 @@ pub enum Route {
 /// IP, the address pair for ARP, the MAC pair for other layer-2 frames. IP fragments
 /// carry no ports, so they are routed to reassembly in the reader instead.
 pub fn route(pkt: &Packet<'_>, workers: usize) -> Route {
+    if let Some(key) = plain_ipv4_key(pkt) {
+        return Route::Worker((key.symmetric_hash() % workers.max(1) as u64) as usize);
+    }
     let Ok(frame) = decode::decode(pkt.link, pkt.data) else {
         return Route::Worker(0);
     };
@@ -228,6 +231,84 @@ pub fn route(pkt: &Packet<'_>, workers: usize) -> Route {
         }
     };
     Route::Worker((hash % workers.max(1) as u64) as usize)
+}
+
+/// The flow key of the most common frame, read straight off the bytes: Ethernet with
+/// at most one VLAN tag, an unfragmented IPv4 packet, a whole TCP or UDP header (not
+/// VXLAN). Anything else returns `None` and goes the general way. For the frames it
+/// accepts, the key equals what [`decode::decode`] and [`FlowKey::from_ip`] give, so
+/// both ways route a flow to the same worker (a test checks this).
+#[inline]
+fn plain_ipv4_key(pkt: &Packet<'_>) -> Option<FlowKey> {
+    use mamori_wire::LinkType;
+    use mamori_wire::decode::tunnel::VXLAN_PORT;
+    if pkt.link != LinkType::ETHERNET {
+        return None;
+    }
+    let d = pkt.data;
+    let be16 = |at: usize| d.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let (vlan, ip_at) = match be16(12)? {
+        0x0800 => (0, 14),
+        0x8100 if be16(16)? == 0x0800 => (be16(14)? & 0x0fff, 18),
+        _ => return None,
+    };
+    let ip = d.get(ip_at..)?;
+    if ip.len() < 20 || ip[0] >> 4 != 4 {
+        return None;
+    }
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+    let flags_frag = u16::from_be_bytes([ip[6], ip[7]]);
+    let proto = ip[9];
+    if ihl < 20 || total < ihl || flags_frag & 0x3fff != 0 || (proto != 6 && proto != 17) {
+        return None;
+    }
+    let l4 = ip.get(ihl..total.min(ip.len()))?;
+    // A TCP header's own length must be sane and captured, as the decoder demands.
+    let needed = if proto == 6 {
+        usize::from(*l4.get(12)? >> 4) * 4
+    } else {
+        8
+    };
+    if (proto == 6 && needed < 20) || l4.len() < needed {
+        return None;
+    }
+    let (sp, dp) = (
+        u16::from_be_bytes([l4[0], l4[1]]),
+        u16::from_be_bytes([l4[2], l4[3]]),
+    );
+    if proto == 17 && dp == VXLAN_PORT {
+        return None;
+    }
+    let addr = |at: usize| {
+        0xffff_0000_0000u128
+            | u128::from(u32::from_be_bytes([
+                ip[at],
+                ip[at + 1],
+                ip[at + 2],
+                ip[at + 3],
+            ]))
+    };
+    let (s, t) = (addr(12), addr(16));
+    let (lo, hi) = if (s, sp) <= (t, dp) {
+        ((s, sp), (t, dp))
+    } else {
+        ((t, dp), (s, sp))
+    };
+    use mamori_flow::key::Endpoint;
+    Some(FlowKey {
+        proto,
+        lo: Endpoint {
+            addr: lo.0.to_be_bytes(),
+            port: lo.1,
+        },
+        hi: Endpoint {
+            addr: hi.0.to_be_bytes(),
+            port: hi.1,
+        },
+        vlan,
+        inner_vlan: 0,
+    })
 }
 
 /// The worker for a whole (reassembled) IP datagram.
@@ -310,4 +391,121 @@ fn splitmix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mamori_wire::build::{self, EthernetSpec, L4};
+    use mamori_wire::decode::MacAddr;
+    use mamori_wire::{LinkType, Timestamp};
+    use proptest::prelude::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn general_key(pkt: &Packet<'_>) -> Option<FlowKey> {
+        let frame = decode::decode(pkt.link, pkt.data).ok()?;
+        match frame.network {
+            Network::Ip(ip) if ip.fragment.is_none() => {
+                Some(FlowKey::from_ip(&ip, frame.l2.vlans.ids()).key)
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_plain_tcp_and_udp_and_leaves_the_rest() {
+        let eth = EthernetSpec {
+            src: MacAddr([0, 1, 2, 3, 4, 5]),
+            dst: MacAddr([0, 1, 2, 3, 4, 6]),
+            vlan: Some(5),
+        };
+        let (a, b) = (
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+        );
+        let cases: [(L4<'_>, bool); 4] = [
+            (
+                L4::Tcp {
+                    src_port: 1,
+                    dst_port: 502,
+                    seq: 1,
+                    ack: 0,
+                    flags: 2,
+                    window: 1,
+                    options: &[2, 4, 5, 180],
+                    payload: &[],
+                },
+                true,
+            ),
+            (
+                L4::Udp {
+                    src_port: 1,
+                    dst_port: 47808,
+                    payload: b"x",
+                },
+                true,
+            ),
+            (
+                L4::Udp {
+                    src_port: 1,
+                    dst_port: 4789,
+                    payload: &[0x08; 30],
+                },
+                false,
+            ),
+            (
+                L4::Icmp {
+                    icmp_type: 8,
+                    code: 0,
+                    body: b"ping",
+                },
+                false,
+            ),
+        ];
+        for (l4, fast) in cases {
+            let mut frame = Vec::new();
+            build::ip_frame(&mut frame, &eth, a, b, 64, 1, &l4);
+            let pkt = Packet {
+                ts: Timestamp(0),
+                link: LinkType::ETHERNET,
+                data: &frame,
+                orig_len: frame.len() as u32,
+            };
+            assert_eq!(plain_ipv4_key(&pkt).is_some(), fast, "{l4:?}");
+            if fast {
+                assert_eq!(plain_ipv4_key(&pkt), general_key(&pkt));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Whenever the fast path reads a key, it is the key the general path builds.
+        #[test]
+        fn fast_key_equals_general_key(
+            a in any::<u32>(), b in any::<u32>(), sp in any::<u16>(), dp in any::<u16>(),
+            tcp in any::<bool>(), vlan in proptest::option::of(0u16..4096), cut in 0usize..80,
+            flip in any::<usize>(), byte in any::<u8>(),
+        ) {
+            let eth = EthernetSpec { src: MacAddr([0, 1, 2, 3, 4, 5]), dst: MacAddr([0, 1, 2, 3, 4, 6]), vlan };
+            let (src, dst) = (IpAddr::V4(Ipv4Addr::from(a)), IpAddr::V4(Ipv4Addr::from(b)));
+            let l4 = if tcp {
+                L4::Tcp { src_port: sp, dst_port: dp, seq: 1, ack: 2, flags: 0x18, window: 9, options: &[], payload: b"xyz" }
+            } else {
+                L4::Udp { src_port: sp, dst_port: dp, payload: b"xyz" }
+            };
+            let mut frame = Vec::new();
+            build::ip_frame(&mut frame, &eth, src, dst, 64, 7, &l4);
+            // Damage: cut the frame short and flip one byte.
+            frame.truncate(frame.len().saturating_sub(cut));
+            if !frame.is_empty() {
+                let i = flip % frame.len();
+                frame[i] = byte;
+            }
+            let pkt = Packet { ts: Timestamp(0), link: LinkType::ETHERNET, data: &frame, orig_len: frame.len() as u32 };
+            if let Some(fast) = plain_ipv4_key(&pkt) {
+                prop_assert_eq!(Some(fast), general_key(&pkt));
+            }
+        }
+    }
 }
