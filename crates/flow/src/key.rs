@@ -99,7 +99,16 @@ impl std::hash::Hash for FlowKey {
     #[inline]
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         let word = |a: &[u8; 16], i: usize| {
-            u64::from_ne_bytes([a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7]])
+            u64::from_ne_bytes([
+                a[i],
+                a[i + 1],
+                a[i + 2],
+                a[i + 3],
+                a[i + 4],
+                a[i + 5],
+                a[i + 6],
+                a[i + 7],
+            ])
         };
         state.write_u64(word(&self.lo.addr, 0) ^ word(&self.hi.addr, 0).rotate_left(32));
         state.write_u64(word(&self.lo.addr, 8));
@@ -160,21 +169,23 @@ impl FlowKey {
 
     /// A hash that is the same for both directions and independent of the process, for
     /// choosing a worker thread.
+    #[inline]
     pub fn symmetric_hash(&self) -> u64 {
         // The key is already canonical (sorted), so any fixed hash of it is symmetric.
-        let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(self.proto);
-        for chunk in self
-            .lo
-            .addr
-            .chunks_exact(8)
-            .chain(self.hi.addr.chunks_exact(8))
-        {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(chunk);
-            h = mix(h ^ u64::from_le_bytes(b));
-        }
-        let ports = (u64::from(self.lo.port) << 16) | u64::from(self.hi.port);
-        mix(h ^ ports ^ (u64::from(self.vlan) << 32) ^ (u64::from(self.inner_vlan) << 48))
+        let (lo, hi) = (
+            u128::from_le_bytes(self.lo.addr),
+            u128::from_le_bytes(self.hi.addr),
+        );
+        let a = (lo as u64) ^ ((lo >> 64) as u64).rotate_left(17);
+        let b = (hi as u64) ^ ((hi >> 64) as u64).rotate_left(41);
+        let rest = u64::from(self.lo.port)
+            | u64::from(self.hi.port) << 16
+            | u64::from(self.vlan) << 32
+            | u64::from(self.inner_vlan) << 44
+            | u64::from(self.proto) << 56;
+        mix(a.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ b.wrapping_add(rest).wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+            ^ rest)
     }
 }
 
