@@ -111,8 +111,10 @@ struct DirStats {
     payload: u64,
     /// First TCP sequence number seen (after the SYN), the base for `seq_span`.
     seq_base: Option<u32>,
-    /// Highest byte offset past `seq_base` seen.
+    /// Highest byte offset past `seq_base` seen (or acknowledged by the peer).
     seq_span: u64,
+    /// A FIN was sent (it takes one sequence number after the data).
+    fin: bool,
 }
 
 /// A live flow.
@@ -507,7 +509,14 @@ fn update<X>(flow: &mut Flow<X>, dir: Direction, ts: Timestamp, l2: &L2Header, i
                 if len > 0 && end <= stats.seq_span && !t.flags.syn() {
                     flow.history.record(Event::Retransmit, dir);
                 }
-                stats.seq_span = stats.seq_span.max(end);
+                // Only data moves the span: a bare ACK after a FIN sits one past the data.
+                if len > 0 {
+                    stats.seq_span = stats.seq_span.max(end);
+                }
+            }
+            stats.fin |= t.flags.fin();
+            if t.flags.ack() {
+                acknowledge(flow, dir, t.ack);
             }
             flow.tcp
                 .on_segment(dir, t.flags, len, t.window, &mut flow.history);
@@ -522,6 +531,29 @@ fn update<X>(flow: &mut Flow<X>, dir: Direction, ts: Timestamp, l2: &L2Header, i
         _ => {
             stats.payload += ip.payload.len() as u64;
         }
+    }
+}
+
+/// The largest content gap one acknowledgement may reveal (16 MiB).
+const MAX_ACK_GAP: u64 = 16 << 20;
+
+/// The peer of `dir` acknowledged up to `ack`: bytes it got that the capture never
+/// showed are a content gap, counted in `missed_bytes` (and `g`/`G` in the history,
+/// for the side whose data is missing), as Zeek reports packet loss.
+fn acknowledge<X>(flow: &mut Flow<X>, dir: Direction, ack: u32) {
+    let sender = &mut flow.dirs[dir.reverse().index()];
+    let Some(base) = sender.seq_base else { return };
+    let rel = ack.wrapping_sub(base);
+    if rel >= 1 << 31 {
+        return;
+    }
+    let seen = sender.seq_span + u64::from(sender.fin);
+    // An acknowledgement far beyond anything seen is garbage (or a desynchronised
+    // stream), not lost data: ignore jumps past what any window allows in flight.
+    if u64::from(rel) > seen && u64::from(rel) - seen <= MAX_ACK_GAP {
+        flow.missed_bytes += u64::from(rel) - seen;
+        sender.seq_span = u64::from(rel) - u64::from(sender.fin);
+        flow.history.record(Event::Gap, dir.reverse());
     }
 }
 
@@ -569,4 +601,262 @@ fn into_record<X>(flow: Flow<X>, reason: EndReason) -> (ConnRecord, X) {
         end_reason: reason,
     };
     (record, flow.ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use mamori_wire::build::{self, EthernetSpec, L4};
+    use mamori_wire::decode::{self, MacAddr, Network, TcpFlags};
+
+    use super::*;
+
+    const A: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    const B: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+
+    /// Feeds built frames through a table; returns the records of finished flows.
+    struct Harness {
+        table: FlowTable<()>,
+        done: Vec<ConnRecord>,
+    }
+
+    impl Harness {
+        fn new(max_flows: usize) -> Self {
+            Harness {
+                table: FlowTable::new(FlowConfig {
+                    max_flows,
+                    ..FlowConfig::default()
+                }),
+                done: Vec::new(),
+            }
+        }
+
+        fn send(&mut self, secs: f64, src: IpAddr, dst: IpAddr, l4: L4<'_>) -> Direction {
+            let mac = |ip: IpAddr| MacAddr([0, 0, 0, 0, 0, if ip == A { 1 } else { 2 }]);
+            let eth = EthernetSpec {
+                src: mac(src),
+                dst: mac(dst),
+                vlan: None,
+            };
+            let mut frame = Vec::new();
+            build::ip_frame(&mut frame, &eth, src, dst, 64, 1, &l4);
+            let f = decode::decode(mamori_wire::LinkType::ETHERNET, &frame).unwrap();
+            let Network::Ip(ip) = f.network else {
+                panic!("not IP")
+            };
+            let ts = Timestamp((secs * 1e9) as i64);
+            self.table.process(ts, &f.l2, &ip, &mut self.done).1
+        }
+
+        fn tcp(
+            &mut self,
+            secs: f64,
+            from_a: bool,
+            seq: u32,
+            ack: u32,
+            flags: u8,
+            payload: &[u8],
+        ) -> Direction {
+            let (s, d, sp, dp) = if from_a {
+                (A, B, 40000, 502)
+            } else {
+                (B, A, 502, 40000)
+            };
+            self.send(
+                secs,
+                s,
+                d,
+                L4::Tcp {
+                    src_port: sp,
+                    dst_port: dp,
+                    seq,
+                    ack,
+                    flags,
+                    window: 1000,
+                    options: &[],
+                    payload,
+                },
+            )
+        }
+
+        fn tick(&mut self, secs: i64) {
+            self.table
+                .advance(Timestamp::from_secs(secs), &mut self.done);
+        }
+
+        fn flush(&mut self) -> Vec<ConnRecord> {
+            self.table.flush(&mut self.done);
+            std::mem::take(&mut self.done)
+        }
+    }
+
+    const SYN: u8 = TcpFlags::SYN;
+    const ACK: u8 = TcpFlags::ACK;
+    const FIN: u8 = TcpFlags::FIN;
+    const PSH: u8 = TcpFlags::PSH;
+
+    #[test]
+    fn a_whole_conversation_is_one_record_with_zeek_accounting() {
+        let mut h = Harness::new(16);
+        assert_eq!(h.tcp(0.0, true, 100, 0, SYN, b""), Direction::Orig);
+        assert_eq!(h.tcp(0.1, false, 900, 101, SYN | ACK, b""), Direction::Resp);
+        h.tcp(0.2, true, 101, 901, ACK, b"");
+        h.tcp(0.3, true, 101, 901, ACK | PSH, b"12345");
+        h.tcp(0.4, false, 901, 106, ACK | PSH, b"abcdefghij");
+        h.tcp(0.5, true, 106, 911, FIN | ACK, b"");
+        h.tcp(0.6, false, 911, 107, FIN | ACK, b"");
+        h.tcp(0.7, true, 107, 912, ACK, b"");
+        h.tick(3);
+        assert!(h.done.is_empty(), "closed connections wait for stragglers");
+        h.tick(6);
+        let [c] = h.done.as_slice() else {
+            panic!("{:?}", h.done)
+        };
+        assert_eq!(
+            (c.orig.addr, c.orig.port, c.resp.addr, c.resp.port),
+            (Some(A), 40000, Some(B), 502)
+        );
+        assert_eq!((c.orig.pkts, c.resp.pkts), (5, 3));
+        assert_eq!((c.orig.bytes, c.resp.bytes), (5, 10));
+        assert_eq!(c.conn_state, "SF");
+        assert_eq!(c.history.as_str(), "ShADdFf");
+        assert_eq!(c.missed_bytes, 0);
+        assert_eq!(c.end_reason, EndReason::Closed);
+        assert_eq!(c.orig.l2, Some(MacAddr([0, 0, 0, 0, 0, 1])));
+    }
+
+    #[test]
+    fn a_flow_first_seen_at_its_syn_ack_is_turned_around() {
+        let mut h = Harness::new(16);
+        assert_eq!(h.tcp(0.0, false, 900, 101, SYN | ACK, b""), Direction::Resp);
+        let [c] = h.flush().try_into().unwrap();
+        assert_eq!((c.orig.addr, c.resp.port), (Some(A), 502));
+        assert_eq!(c.history.as_str(), "^h");
+    }
+
+    #[test]
+    fn a_mid_stream_flow_takes_the_service_port_as_responder() {
+        let mut h = Harness::new(16);
+        assert_eq!(
+            h.tcp(0.0, false, 5000, 77, ACK | PSH, b"reply"),
+            Direction::Resp
+        );
+        let [c] = h.flush().try_into().unwrap();
+        assert_eq!(c.resp.port, 502);
+        assert_eq!(c.conn_state, "OTH");
+    }
+
+    #[test]
+    fn acknowledged_bytes_the_capture_never_showed_are_missed_bytes() {
+        let mut h = Harness::new(16);
+        h.tcp(0.0, true, 100, 0, SYN, b"");
+        h.tcp(0.1, false, 900, 101, SYN | ACK, b"");
+        h.tcp(0.2, true, 101, 901, ACK | PSH, b"hello");
+        // The responder acknowledges 1,000 more bytes than the capture carried.
+        h.tcp(0.3, false, 901, 1106, ACK, b"");
+        let [c] = h.flush().try_into().unwrap();
+        assert_eq!(c.missed_bytes, 1000);
+        assert_eq!(
+            c.orig.bytes, 1005,
+            "sequence space counts the gap, as Zeek's orig_bytes does"
+        );
+        assert!(c.history.as_str().contains('G'), "{}", c.history.as_str());
+        // The ACK of a FIN is not a gap.
+        let mut h = Harness::new(16);
+        h.tcp(0.0, true, 100, 0, SYN, b"");
+        h.tcp(0.1, false, 900, 101, SYN | ACK, b"");
+        h.tcp(0.2, true, 101, 901, FIN | ACK, b"");
+        h.tcp(0.3, false, 901, 102, ACK, b"");
+        assert_eq!(h.flush()[0].missed_bytes, 0);
+    }
+
+    #[test]
+    fn idle_flows_time_out_and_a_later_packet_starts_a_new_flow() {
+        let mut h = Harness::new(16);
+        let udp = |p: &'static [u8]| L4::Udp {
+            src_port: 5000,
+            dst_port: 47808,
+            payload: p,
+        };
+        h.send(0.0, A, B, udp(b"a"));
+        h.tick(30);
+        assert!(h.done.is_empty());
+        h.tick(61);
+        assert_eq!(h.done.len(), 1, "UDP times out after 60 s");
+        assert_eq!(h.done[0].end_reason, EndReason::Timeout);
+        h.send(70.0, A, B, udp(b"b"));
+        // A packet after the timeout but before the next tick also starts over.
+        h.send(200.0, B, A, udp(b"c"));
+        let all = h.flush();
+        assert_eq!(all.len(), 3);
+        assert_ne!(all[1].uid, all[2].uid);
+    }
+
+    #[test]
+    fn a_full_table_evicts_and_counts() {
+        let mut h = Harness::new(2);
+        for port in 0..5u16 {
+            h.send(
+                f64::from(port),
+                A,
+                B,
+                L4::Udp {
+                    src_port: 6000 + port,
+                    dst_port: 53,
+                    payload: b"q",
+                },
+            );
+        }
+        assert_eq!(h.table.len(), 2);
+        assert_eq!(h.table.stats().evicted, 3);
+        assert!(h.done.iter().all(|c| c.end_reason == EndReason::Evicted));
+    }
+
+    #[test]
+    fn a_ping_and_its_reply_are_one_icmp_flow() {
+        let mut h = Harness::new(16);
+        assert_eq!(
+            h.send(
+                0.0,
+                A,
+                B,
+                L4::Icmp {
+                    icmp_type: 8,
+                    code: 0,
+                    body: b"\0\x01\0\x01"
+                }
+            ),
+            Direction::Orig
+        );
+        assert_eq!(
+            h.send(
+                0.1,
+                B,
+                A,
+                L4::Icmp {
+                    icmp_type: 0,
+                    code: 0,
+                    body: b"\0\x01\0\x01"
+                }
+            ),
+            Direction::Resp
+        );
+        let [c] = h.flush().try_into().unwrap();
+        assert_eq!((c.orig.addr, c.orig.port, c.resp.port), (Some(A), 8, 0));
+        assert_eq!((c.orig.pkts, c.resp.pkts), (1, 1));
+        assert_eq!(c.conn_state, "SF");
+    }
+
+    #[test]
+    fn a_new_syn_after_a_close_starts_a_new_connection() {
+        let mut h = Harness::new(16);
+        h.tcp(0.0, true, 100, 0, SYN, b"");
+        h.tcp(0.1, false, 900, 101, SYN | ACK, b"");
+        h.tcp(0.2, true, 101, 901, TcpFlags::RST, b"");
+        h.tcp(1.0, true, 5000, 0, SYN, b"");
+        assert_eq!(h.done.len(), 1);
+        assert_eq!(h.done[0].conn_state, "RSTO");
+        assert_eq!(h.done[0].end_reason, EndReason::Reused);
+    }
 }
