@@ -1078,9 +1078,11 @@ proptest! {
         }
         let cut = cut.index(bytes.len() + 1);
         let whole = ends.iter().filter(|&&e| e <= cut).count();
-        let at_boundary = cut == header || ends.contains(&cut);
+        // A pcapng file may also end cleanly after its section header block (28 bytes):
+        // a section without interfaces is empty, not damaged.
+        let at_boundary = cut == header || ends.contains(&cut) || (ng && cut == 28);
         match open_bytes(&bytes[..cut]) {
-            Err(_) => prop_assert!(whole == 0 && !(at_boundary && cut >= header)),
+            Err(_) => prop_assert!(whole == 0 && !at_boundary),
             Ok(file) => {
                 let (recs, err) = read_all(file);
                 prop_assert_eq!(recs.len(), whole);
