@@ -96,12 +96,11 @@ impl Worker {
     pub fn packet(&mut self, packet_no: u64, pkt: &Packet<'_>) {
         self.stats.packets += 1;
         self.stats.wire_bytes += u64::from(pkt.orig_len);
-        let frame = match decode::decode(pkt.link, pkt.data) {
-            Ok(frame) => frame,
-            Err(_) => {
-                self.stats.decode_errors += 1;
-                return;
-            }
+        // Borrowed, not moved out of the `Result`: a frame is a few hundred bytes.
+        let decoded = decode::decode(pkt.link, pkt.data);
+        let Ok(frame) = &decoded else {
+            self.stats.decode_errors += 1;
+            return;
         };
         // Only IP packets are checked: cyclic layer-2 protocols (CC-Link IE, PROFINET RT)
         // legitimately repeat identical frames every few hundred microseconds.
@@ -114,7 +113,7 @@ impl Worker {
             self.stats.tunnelled += 1;
         }
         match &frame.network {
-            Network::Ip(ip) => self.ip(pkt.ts, &frame, ip),
+            Network::Ip(ip) => self.ip(pkt.ts, frame, ip),
             &Network::Arp(arp) => {
                 self.stats.arp_packets += 1;
                 self.pending.push(Event::Arp(ArpEvent {

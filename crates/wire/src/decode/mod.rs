@@ -123,30 +123,44 @@ pub enum DecodeError {
 }
 
 /// Decodes one captured frame.
+#[inline]
 pub fn decode(link: LinkType, data: &[u8]) -> Result<Frame<'_>, DecodeError> {
     decode_at_depth(link, data, 0)
 }
 
+/// Decodes a frame found inside `depth` tunnels. The frame is built once, where the
+/// caller wants it; only a tunnel takes the out-of-line way ([`decode_tunnelled`]).
+#[inline]
 fn decode_at_depth(link: LinkType, data: &[u8], depth: usize) -> Result<Frame<'_>, DecodeError> {
     let (l2, ethertype, payload) = ethernet::link_layer(link, data)?;
-    let mut frame = Frame {
-        l2,
-        network: decode_network(ethertype, payload)?,
-        tunnel: None,
-    };
-    if let Network::Ip(ip) = &frame.network
-        && let Some((tunnel, inner_link, inner)) = tunnel::open(ip)?
+    let network = decode_network(ethertype, payload)?;
+    if let Network::Ip(ip) = &network
+        && let Some(opened) = tunnel::open(ip)?
     {
-        if depth >= MAX_TUNNEL_DEPTH {
-            return Err(DecodeError::TunnelTooDeep);
-        }
-        let mut inner_frame = decode_at_depth(inner_link, inner, depth + 1)?;
-        if inner_frame.l2.vlans.is_empty() {
-            inner_frame.l2.vlans = tunnel.vlan.map_or(VlanStack::EMPTY, VlanStack::one);
-        }
-        inner_frame.tunnel = Some(tunnel);
-        frame = inner_frame;
+        return decode_tunnelled(opened, depth);
     }
+    Ok(Frame {
+        l2,
+        network,
+        tunnel: None,
+    })
+}
+
+/// Decodes the inner frame of a tunnel met at `depth`; the tunnel becomes the frame's
+/// outermost one, and its VLAN (ERSPAN) stands in when the inner frame has none.
+#[inline(never)]
+fn decode_tunnelled<'a>(
+    (tunnel, inner_link, inner): tunnel::Opened<'a>,
+    depth: usize,
+) -> Result<Frame<'a>, DecodeError> {
+    if depth >= MAX_TUNNEL_DEPTH {
+        return Err(DecodeError::TunnelTooDeep);
+    }
+    let mut frame = decode_at_depth(inner_link, inner, depth + 1)?;
+    if frame.l2.vlans.is_empty() {
+        frame.l2.vlans = tunnel.vlan.map_or(VlanStack::EMPTY, VlanStack::one);
+    }
+    frame.tunnel = Some(tunnel);
     Ok(frame)
 }
 

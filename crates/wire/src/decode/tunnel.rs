@@ -40,7 +40,7 @@ pub struct Tunnel {
 }
 
 /// An opened tunnel: what it said, the inner frame's link type, and the inner frame.
-type Opened<'a> = (Tunnel, LinkType, &'a [u8]);
+pub(crate) type Opened<'a> = (Tunnel, LinkType, &'a [u8]);
 
 /// Opens a tunnel carried by `ip`, returning the tunnel, the inner link type and the
 /// inner frame. `Ok(None)` means `ip` is not a tunnel mamori opens.
