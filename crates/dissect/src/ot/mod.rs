@@ -1,0 +1,3 @@
+//! Industrial protocols, one module each.
+
+pub mod modbus;

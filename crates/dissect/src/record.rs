@@ -1,0 +1,130 @@
+//! What dissectors emit: OT operations (rows of `ot.jsonl`) and identity facts.
+
+use std::fmt;
+
+use crate::contract::Flags;
+
+/// What an operation does to the plant, as `ot.jsonl`'s `category` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Reads process data or configuration.
+    Read,
+    /// Writes process data (setpoints, coils, registers, tags).
+    Write,
+    /// Changes the controller's state: run, stop, reset, restart.
+    Control,
+    /// Moves or deletes logic or firmware: upload, download, delete.
+    Program,
+    /// Diagnostics and counters.
+    Diagnostic,
+    /// Asks a device who it is (identity, model, firmware).
+    Identify,
+    /// Periodic I/O exchanged without requests.
+    Cyclic,
+    /// Session management and everything else.
+    Other,
+}
+
+impl Category {
+    /// The name `ot.jsonl` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Read => "read",
+            Category::Write => "write",
+            Category::Control => "control",
+            Category::Program => "program",
+            Category::Diagnostic => "diagnostic",
+            Category::Identify => "identify",
+            Category::Cyclic => "cyclic",
+            Category::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A function code: the raw value, its name and category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Function {
+    /// The protocol's own numeric code (for S7 userdata: group × 256 + subfunction).
+    pub code: u32,
+    /// Its name, or `"unknown"`.
+    pub name: &'static str,
+    /// What it does.
+    pub category: Category,
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Answered normally.
+    Ok,
+    /// Answered with an error or exception code.
+    Exception(u32),
+    /// Never answered.
+    NoResponse,
+}
+
+impl fmt::Display for Status {
+    /// `ok`, `exception:<code>` or `no_response`, as `ot.jsonl` writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Ok => f.write_str("ok"),
+            Status::Exception(code) => write!(f, "exception:{code}"),
+            Status::NoResponse => f.write_str("no_response"),
+        }
+    }
+}
+
+/// One OT request (with its response's status merged in): a row of `ot.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtOperation {
+    /// `modbus`, `s7comm`, `enip`, ... (the names of `ot.jsonl`'s `protocol`).
+    pub protocol: &'static str,
+    /// The request class where codes overlap (`job`, `userdata`, `confirmed`, `enip`, `cip`).
+    pub pdu: Option<&'static str>,
+    /// The function.
+    pub function: Function,
+    /// What it addressed, in the protocol's terms (`unit 1 holding 0+10`, `DB1.DBW4`, ...).
+    pub target: String,
+    /// How it ended.
+    pub status: Status,
+    /// Protocol violations seen in the request or its response.
+    pub flags: Flags,
+    /// Nanoseconds since the epoch of the request (filled by the caller from the packet).
+    pub ts: i64,
+}
+
+/// What a device said about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityFact {
+    /// Which side of the flow the fact is about.
+    pub about: mamori_flow::Direction,
+    /// What kind of fact.
+    pub kind: IdentityKind,
+    /// Its value, as the device said it.
+    pub value: String,
+    /// The protocol that told it.
+    pub protocol: &'static str,
+}
+
+/// Kinds of identity facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityKind {
+    /// Manufacturer.
+    Vendor,
+    /// Product name or code.
+    Product,
+    /// Model or order number.
+    Model,
+    /// Firmware or revision.
+    Firmware,
+    /// Serial number.
+    Serial,
+    /// A host or station name.
+    Hostname,
+}
