@@ -36,17 +36,20 @@ struct Slot {
 #[derive(Debug)]
 pub struct DuplicateFilter {
     window_nanos: i64,
-    table: Vec<Slot>,
+    /// `None` when the filter is disabled. A fixed-size array, so that a slot index
+    /// masked to `SLOTS - 1` needs no bounds check.
+    table: Option<Box<[Slot; SLOTS]>>,
 }
 
 impl DuplicateFilter {
     /// A filter with the given window (0 disables it).
     pub fn new(window_nanos: i64) -> Self {
-        let table = if window_nanos > 0 {
+        let table = (window_nanos > 0).then(|| {
             vec![Slot::default(); SLOTS]
-        } else {
-            Vec::new()
-        };
+                .into_boxed_slice()
+                .try_into()
+                .expect("a vector of SLOTS slots")
+        });
         DuplicateFilter {
             window_nanos,
             table,
@@ -57,23 +60,24 @@ impl DuplicateFilter {
     /// come in timestamp order (per worker they do).
     #[inline]
     pub fn is_duplicate(&mut self, ts: Timestamp, frame: &[u8]) -> bool {
-        if self.table.is_empty() {
+        let Some(table) = self.table.as_mut() else {
             return false;
-        }
+        };
         let fp = fingerprint(frame);
         let now = ts.0;
+        // A slot is live when it was seen within the window: `now - seen <= window`.
+        let horizon = now.saturating_sub(self.window_nanos);
         let mut free: Option<usize> = None;
         let mut oldest = (i64::MAX, 0usize);
         for i in 0..PROBES {
             let idx = (fp as usize).wrapping_add(i) & (SLOTS - 1);
-            let slot = self.table[idx];
+            let slot = table[idx];
             if slot.seen == 0 {
                 // Never used: nothing was ever placed past it in this run.
                 free.get_or_insert(idx);
                 break;
             }
-            let live = slot.seen != 0 && now.saturating_sub(slot.seen) <= self.window_nanos;
-            if live {
+            if slot.seen >= horizon {
                 if slot.fingerprint == fp {
                     return true;
                 }
@@ -86,7 +90,7 @@ impl DuplicateFilter {
         }
         let at = free.unwrap_or(oldest.1);
         // A timestamp of exactly 0 would read as "never used"; nudge it.
-        self.table[at] = Slot {
+        table[at] = Slot {
             fingerprint: fp,
             seen: if now == 0 { 1 } else { now },
         };
@@ -101,19 +105,18 @@ fn fingerprint(frame: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h = (frame.len() as u64).wrapping_mul(K);
     let body = frame.get(12..).unwrap_or(frame);
-    let mut words = body.chunks_exact(8);
-    for w in words.by_ref().take(8) {
-        h = (h ^ u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
-            .wrapping_mul(K)
-            .rotate_left(29);
+    let (words, _) = body.as_chunks::<8>();
+    for w in words.iter().take(8) {
+        h = (h ^ u64::from_le_bytes(*w)).wrapping_mul(K).rotate_left(29);
     }
-    let tail = if frame.len() >= 8 {
-        &frame[frame.len() - 8..]
-    } else {
-        frame
+    let last = match frame.last_chunk::<8>() {
+        Some(tail) => *tail,
+        None => {
+            let mut last = [0u8; 8];
+            last[..frame.len()].copy_from_slice(frame);
+            last
+        }
     };
-    let mut last = [0u8; 8];
-    last[..tail.len()].copy_from_slice(tail);
     h ^= u64::from_le_bytes(last);
     // Finalise (splitmix64) so the low bits that pick the slot are well mixed.
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
