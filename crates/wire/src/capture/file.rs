@@ -443,6 +443,7 @@ impl CaptureFile {
     }
 
     /// Positions `current` on the next packet record, skipping non-packet blocks.
+    #[inline]
     fn fill_next(&mut self) -> Result<(), FileError> {
         self.current = None;
         match self.format {
@@ -455,23 +456,22 @@ impl CaptureFile {
         }
     }
 
+    /// A pcap record: one check that its header is buffered, one that its data is.
+    /// Timestamps are seconds and micro- or nanoseconds, both 32-bit, so
+    /// `secs * 10^9 + frac * scale` always fits an `i64` and needs no overflow checks.
+    #[inline]
     fn fill_next_pcap(&mut self, rd: Endian, modified: bool) -> Result<(), FileError> {
         let header_len = if modified { 24 } else { 16 };
         let got = self.ensure(header_len)?;
-        if got == 0 {
-            return Ok(());
-        }
         if got < header_len {
-            return Err(self.truncated("pcap record header", header_len, got));
+            return self.pcap_end(header_len, got);
         }
-        let h = self.bytes(0, 16);
-        let (secs, frac, incl, orig) = (
-            rd.u32(&h[0..4]),
-            rd.u32(&h[4..8]),
-            rd.u32(&h[8..12]),
-            rd.u32(&h[12..16]),
-        );
-        let incl = incl as usize;
+        let h: [u8; 16] = *self.buf[self.start..]
+            .first_chunk()
+            .expect("the record header is buffered");
+        let field = |i: usize| rd.u32(&h[i..i + 4]);
+        let (secs, frac, orig) = (field(0), field(4), field(12));
+        let incl = field(8) as usize;
         if incl > MAX_RECORD_LEN {
             return Err(self.malformed(
                 8,
@@ -483,15 +483,11 @@ impl CaptureFile {
         if got < record_len {
             return Err(self.truncated("pcap record", record_len, got));
         }
-        let iface = self.interfaces[0];
-        let per_second = if iface.tsresol_exp == 9 {
-            1_000_000_000
-        } else {
-            1_000_000
-        };
-        let units = u64::from(secs) * per_second + u64::from(frac);
+        let iface = &self.interfaces[0];
+        let frac_scale = if iface.tsresol_exp == 9 { 1 } else { 1000 };
+        let nanos = i64::from(secs) * 1_000_000_000 + i64::from(frac) * frac_scale;
         self.current = Some(Current {
-            ts: iface.timestamp(units),
+            ts: Timestamp(nanos),
             link: iface.link,
             data_start: self.start + header_len,
             data_len: incl,
@@ -500,6 +496,15 @@ impl CaptureFile {
         });
         self.records += 1;
         Ok(())
+    }
+
+    /// Fewer than a record header's bytes are left: the clean end, or a cut record.
+    #[cold]
+    fn pcap_end(&self, header_len: usize, got: usize) -> Result<(), FileError> {
+        if got == 0 {
+            return Ok(());
+        }
+        Err(self.truncated("pcap record header", header_len, got))
     }
 
     fn fill_next_pcapng(&mut self) -> Result<(), FileError> {
