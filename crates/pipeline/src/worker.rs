@@ -206,10 +206,18 @@ pub enum Route {
 /// Picks the worker for a packet: the flow key's symmetric hash (5-tuple and VLAN) for
 /// IP, the address pair for ARP, the MAC pair for other layer-2 frames. IP fragments
 /// carry no ports, so they are routed to reassembly in the reader instead.
+#[inline]
 pub fn route(pkt: &Packet<'_>, workers: usize) -> Route {
-    if let Some(key) = plain_ipv4_key(pkt) {
-        return Route::Worker((key.symmetric_hash() % workers.max(1) as u64) as usize);
+    match plain_ipv4_key(pkt) {
+        Some(key) => Route::Worker((key.symmetric_hash() % workers.max(1) as u64) as usize),
+        None => route_decoded(pkt, workers),
     }
+}
+
+/// [`route`] for the frames [`plain_ipv4_key`] leaves: a full decode, kept out of
+/// line so that the common path stays small.
+#[inline(never)]
+fn route_decoded(pkt: &Packet<'_>, workers: usize) -> Route {
     let Ok(frame) = decode::decode(pkt.link, pkt.data) else {
         return Route::Worker(0);
     };

@@ -1,3 +1,4 @@
 //! Industrial protocols, one module each.
 
+pub mod enip;
 pub mod modbus;
