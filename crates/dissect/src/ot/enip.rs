@@ -27,6 +27,9 @@
 //! echoes. Failing both, the oldest outstanding request with the same command.
 //! UnRegisterSession and Cancel have no reply and are emitted at once, status `ok`.
 //!
+//! Content check: a known command, a defined status, options 0 and a length of at
+//! most 65511 (else `NotThisProtocol`).
+//!
 //! Requests travel towards TCP port 44818. [`parse_datagram`] classifies UDP
 //! datagrams: encapsulation (ListIdentity on 44818/UDP) or implicit (class 0/1) I/O
 //! on 2222/UDP, which the pipeline aggregates as `cyclic`.
@@ -97,6 +100,12 @@ impl PduParser for Parser {
         {
             return Parsed::NotThisProtocol;
         }
+        // The status is one of the few the specification defines.
+        if let Some(status) = u32_at(input, 8)
+            && !known_status(status)
+        {
+            return Parsed::NotThisProtocol;
+        }
         if input.len() < HEADER {
             return Parsed::Incomplete { needed: HEADER };
         }
@@ -135,6 +144,13 @@ impl PduParser for Parser {
             consumed: total,
         }
     }
+}
+
+/// Whether `status` is an encapsulation status the specification defines (success,
+/// invalid or unsupported command, no resources, incorrect data, invalid session
+/// handle, invalid length, unsupported protocol revision).
+fn known_status(status: u32) -> bool {
+    matches!(status, 0x0000..=0x0003 | 0x0064 | 0x0065 | 0x0069)
 }
 
 /// The name of an encapsulation command, `None` when the specification has none.
