@@ -1,5 +1,4 @@
 //! Industrial protocols, one module each.
 
-pub mod dnp3;
 pub mod enip;
 pub mod modbus;
