@@ -1,4 +1,5 @@
 //! Industrial protocols, one module each.
 
+pub mod dnp3;
 pub mod enip;
 pub mod modbus;

@@ -1,0 +1,208 @@
+//! DNP3 (IEEE 1815), over TCP and UDP port 20000, in three layers:
+//!
+//! - [`link`]: frames (`0x05 0x64`, length, control, addresses, CRC-16/DNP every 16
+//!   bytes). A link frame is the PDU [`crate::stream::StreamBuffer`] frames a TCP
+//!   stream into, and what a UDP datagram holds one or more of.
+//! - [`transport`]: one octet per frame (FIR, FIN, sequence) joining the user data of
+//!   successive frames into an application fragment, per direction, bounded.
+//! - [`app`]: the fragment's control (FIR, FIN, CON, UNS, sequence), function code,
+//!   internal indications (responses) and object headers.
+//!
+//! [`Session`] runs the upper two layers for one flow and turns fragments into
+//! [`OtOperation`]s:
+//!
+//! - A **request** is an application fragment sent by the master (link DIR bit set)
+//!   with a function code below 128. Confirms and the "no ack" functions expect no
+//!   response and are recorded `ok` when seen.
+//! - A **response** (129, first fragment of its message) from an outstation (DIR
+//!   clear) completes the oldest outstanding request with the same application
+//!   sequence number. Its status is `exception:<IIN2 & 0x07>` when IIN2 says
+//!   function code not supported (1), object unknown (2) or parameter error (4),
+//!   summed when several are set; `ok` otherwise. A response matching nothing is
+//!   counted in [`Session::unsolicited`].
+//! - **Unsolicited responses** (130) and authentication responses (131) are not
+//!   requests and answer none.
+//!
+//! The target names the outstation and the first object header: `dst 10 g12v1 index 3`.
+//! The direction of a frame comes from its DIR bit, not from the flow, so a capture
+//! that starts mid-conversation (or an outstation that connects out) is read right.
+
+pub mod app;
+pub mod link;
+pub mod transport;
+
+use std::collections::VecDeque;
+
+use mamori_flow::Direction;
+
+use crate::contract::{Flags, Parsed, PduParser};
+use crate::record::{IdentityFact, OtOperation, Status};
+
+pub use link::{Frame, Parser};
+
+/// `ot.jsonl`'s protocol name.
+pub const PROTOCOL: &str = "dnp3";
+/// The registered port (TCP and UDP).
+pub const PORT: u16 = 20000;
+/// Requests remembered per flow while waiting for their responses (the application
+/// sequence number has sixteen values).
+pub const MAX_OUTSTANDING: usize = 16;
+
+/// A request waiting for its response.
+#[derive(Debug)]
+struct Pending {
+    seq: u8,
+    op: OtOperation,
+}
+
+/// Counters of one flow's DNP3 traffic below the application layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Link frames seen.
+    pub frames: u64,
+    /// Link frames with a failed data CRC (their user data was ignored).
+    pub bad_crc: u64,
+    /// Application fragments completed.
+    pub fragments: u64,
+}
+
+/// Per-flow DNP3 state: transport reassembly per direction, outstanding requests.
+#[derive(Debug, Default)]
+pub struct Session {
+    transport: [transport::Reassembler; 2],
+    outstanding: VecDeque<Pending>,
+    /// Responses that matched no outstanding request.
+    pub unsolicited: u64,
+    /// Frame and fragment counters.
+    pub counters: Counters,
+}
+
+impl Session {
+    /// Takes one link frame travelling in `dir` (the flow direction, which keys the
+    /// transport reassembly) at `ts` (nanoseconds); finished operations go to `ops`.
+    pub fn on_frame(
+        &mut self,
+        dir: Direction,
+        ts: i64,
+        frame: &Frame,
+        ops: &mut Vec<OtOperation>,
+        _facts: &mut Vec<IdentityFact>,
+    ) {
+        self.counters.frames += 1;
+        if frame.flags.has(link::BAD_CRC) {
+            self.counters.bad_crc += 1;
+        }
+        if !frame.carries_segment() {
+            return;
+        }
+        let reassembler = &mut self.transport[dir.index()];
+        if reassembler.segment(frame.user_data()) != transport::Step::Complete {
+            return;
+        }
+        self.counters.fragments += 1;
+        let Some(fragment) = app::parse(reassembler.fragment()) else {
+            return;
+        };
+        let mut flags = fragment.flags;
+        flags.0 |= frame.flags.0 & !link::BAD_CRC;
+        if frame.from_master() {
+            if fragment.is_response() {
+                return;
+            }
+            let target = match app::first_object(fragment.objects) {
+                Some(object) => format!("dst {} {object}", frame.destination),
+                None => format!("dst {}", frame.destination),
+            };
+            let mut op = OtOperation {
+                protocol: PROTOCOL,
+                pdu: None,
+                function: app::describe(fragment.function),
+                target,
+                status: Status::NoResponse,
+                flags,
+                ts,
+            };
+            if app::expects_no_response(fragment.function) {
+                op.status = Status::Ok;
+                ops.push(op);
+                return;
+            }
+            if self.outstanding.len() >= MAX_OUTSTANDING
+                && let Some(mut old) = self.outstanding.pop_front()
+            {
+                old.op.flags.set(Flags::TOO_MANY_OUTSTANDING);
+                ops.push(old.op);
+            }
+            self.outstanding.push_back(Pending {
+                seq: fragment.seq(),
+                op,
+            });
+        } else if fragment.function == app::RESPONSE && fragment.first() {
+            let Some(i) = self
+                .outstanding
+                .iter()
+                .position(|p| p.seq == fragment.seq())
+            else {
+                self.unsolicited += 1;
+                return;
+            };
+            let Some(mut done) = self.outstanding.remove(i) else {
+                return;
+            };
+            let refused = fragment.iin.map_or(0, |[_, iin2]| iin2 & app::IIN2_REFUSED);
+            done.op.status = if refused != 0 {
+                Status::Exception(u32::from(refused))
+            } else {
+                Status::Ok
+            };
+            done.op.flags.0 |= flags.0;
+            ops.push(done.op);
+        }
+    }
+
+    /// Takes one UDP datagram's payload: every link frame in it, in order. Returns
+    /// false (and does nothing) when the payload does not start with a whole DNP3 frame;
+    /// bytes after the last whole frame are ignored.
+    pub fn on_datagram(
+        &mut self,
+        dir: Direction,
+        ts: i64,
+        payload: &[u8],
+        ops: &mut Vec<OtOperation>,
+        facts: &mut Vec<IdentityFact>,
+    ) -> bool {
+        let mut at = 0;
+        while at < payload.len() {
+            match Parser.parse(dir, &payload[at..]) {
+                Parsed::Pdu { pdu, consumed } => {
+                    self.on_frame(dir, ts, &pdu, ops, facts);
+                    at += consumed.max(1);
+                }
+                Parsed::Incomplete { .. } | Parsed::NotThisProtocol => break,
+            }
+        }
+        at > 0
+    }
+
+    /// The TCP stream in `dir` lost bytes: its unfinished fragment is gone.
+    pub fn gap(&mut self, dir: Direction) {
+        self.transport[dir.index()].reset();
+    }
+
+    /// Transport segments or partial fragments dropped, both directions.
+    pub fn transport_drops(&self) -> u64 {
+        self.transport.iter().map(|t| t.drops).sum()
+    }
+
+    /// The flow ended: requests still waiting are reported unanswered.
+    pub fn finish(&mut self, ops: &mut Vec<OtOperation>) {
+        for mut p in self.outstanding.drain(..) {
+            p.op.status = Status::NoResponse;
+            p.op.flags.set(Flags::NO_RESPONSE);
+            ops.push(p.op);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
