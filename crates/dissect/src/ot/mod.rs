@@ -3,3 +3,4 @@
 pub mod dnp3;
 pub mod enip;
 pub mod modbus;
+pub mod s7comm;
