@@ -11,13 +11,18 @@
 //! in the TCP stream (`tcp.stream`, `tcp.seq_raw`). mamori: every `enip` and `cip`
 //! operation of the EtherNet/IP dissector (one per request, answered or not), by
 //! `function`.
+//!
+//! Responses are checked too: every reply from port 44818 answers a request
+//! (`unsolicited` is 0), and the non-zero statuses mamori merged into its records
+//! (`exception:<code>`) are, code by code, the non-zero `enip.status` and
+//! `cip.genstat` values tshark shows in those replies (embedded replies included).
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use mamori_dissect::ot::enip::{PORT, Parser, Session};
-use mamori_dissect::record::OtOperation;
+use mamori_dissect::record::{OtOperation, Status};
 use mamori_dissect::stream::StreamBuffer;
 use mamori_flow::reassembly::Chunk;
 
@@ -28,8 +33,12 @@ struct Flow {
     ops: Vec<OtOperation>,
 }
 
-/// Counts per (protocol, code).
+/// Counts per (protocol, code); also per non-zero status (`STATUS`) and the responses
+/// that matched no request (`unsolicited`, 0 when all matched).
 type Counts = BTreeMap<(&'static str, u32), u64>;
+
+/// The key of non-zero statuses in [`Counts`].
+const STATUS: &str = "status";
 
 fn ours(path: &std::path::Path) -> Counts {
     let mut counts = Counts::new();
@@ -50,8 +59,12 @@ fn ours(path: &std::path::Path) -> Counts {
         },
         |_, mut flow| {
             flow.session.finish(&mut flow.ops);
+            *counts.entry(("unsolicited", 0)).or_insert(0) += flow.session.unsolicited;
             for op in flow.ops {
                 *counts.entry((op.protocol, op.function.code)).or_insert(0) += 1;
+                if let Status::Exception(code) = op.status {
+                    *counts.entry((STATUS, code)).or_insert(0) += 1;
+                }
             }
         },
     );
@@ -80,6 +93,27 @@ fn theirs(path: &std::path::Path) -> Counts {
             let s = hex(s);
             if s & 0x80 == 0 {
                 *counts.entry(("cip", s)).or_insert(0) += 1;
+            }
+        }
+    }
+    // Replies: non-zero encapsulation and CIP general statuses, which mamori merges
+    // into the requests' records (checks that every reply found its request).
+    let replies = common::tshark_fields_with(
+        path,
+        &["-o", "tcp.analyze_sequence_numbers:FALSE"],
+        "enip && tcp.srcport == 44818",
+        &["tcp.stream", "tcp.seq_raw", "enip.status", "cip.genstat"],
+    );
+    counts.insert(("unsolicited", 0), 0);
+    let mut seen = BTreeSet::new();
+    for frame in replies {
+        if !seen.insert((frame[0].clone(), frame[1].clone())) {
+            continue;
+        }
+        for s in frame[2].iter().chain(&frame[3]) {
+            let s = hex(s);
+            if s != 0 {
+                *counts.entry((STATUS, s)).or_insert(0) += 1;
             }
         }
     }

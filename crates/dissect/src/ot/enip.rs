@@ -419,7 +419,8 @@ pub fn parse_cip_response(msg: &[u8]) -> Option<CipResponse<'_>> {
 
 /// The name and category of a CIP service on `class` (class-specific codes 0x4B..=0x63
 /// depend on it: on the Connection Manager, class 6, 0x4E is Forward_Close and 0x52
-/// Unconnected_Send; elsewhere they are read as the Logix tag services).
+/// Unconnected_Send; on the Logix controller object, 0xAC, they are not public and
+/// stay `other`; elsewhere they are read as the Logix tag services).
 pub fn describe_service(service: u8, class: Option<u32>) -> (Function, bool) {
     use Category::*;
     let (name, category) = match (service, class) {
@@ -455,6 +456,9 @@ pub fn describe_service(service: u8, class: Option<u32>) -> (Function, bool) {
         (0x57, Some(6)) => ("search_connection_data", Diagnostic),
         (0x5A, Some(6)) => ("get_connection_owner", Diagnostic),
         (0x5B, Some(6)) => ("large_forward_open", Other),
+        // The Logix controller object (0xAC): its class-specific services are not
+        // public; the download/upload/run capture sends 0x4D to it, unnamed by tshark.
+        (0x4B..=0x63, Some(0xAC)) => ("logix_controller_specific", Other),
         (0x4C, _) => ("read_tag", Read),
         (0x4D, _) => ("write_tag", Write),
         (0x4E, _) => ("read_modify_write_tag", Write),
