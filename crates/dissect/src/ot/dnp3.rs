@@ -36,7 +36,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{IdentityFact, OtOperation, Status};
+use crate::record::{IdentityFact, IdentityKind, OtOperation, Status};
 
 pub use link::{Frame, Parser};
 
@@ -86,7 +86,7 @@ impl Session {
         ts: i64,
         frame: &Frame,
         ops: &mut Vec<OtOperation>,
-        _facts: &mut Vec<IdentityFact>,
+        facts: &mut Vec<IdentityFact>,
     ) {
         self.counters.frames += 1;
         if frame.flags.has(link::BAD_CRC) {
@@ -137,27 +137,41 @@ impl Session {
                 seq: fragment.seq(),
                 op,
             });
-        } else if fragment.function == app::RESPONSE && fragment.first() {
-            let Some(i) = self
-                .outstanding
-                .iter()
-                .position(|p| p.seq == fragment.seq())
-            else {
-                self.unsolicited += 1;
-                return;
-            };
-            let Some(mut done) = self.outstanding.remove(i) else {
-                return;
-            };
-            let refused = fragment.iin.map_or(0, |[_, iin2]| iin2 & app::IIN2_REFUSED);
-            done.op.status = if refused != 0 {
-                Status::Exception(u32::from(refused))
-            } else {
-                Status::Ok
-            };
-            done.op.flags.0 |= flags.0;
-            ops.push(done.op);
+        } else if fragment.function == app::RESPONSE
+            || fragment.function == app::UNSOLICITED_RESPONSE
+        {
+            identity(dir, fragment.objects, facts);
+            if fragment.function == app::RESPONSE && fragment.first() {
+                let (seq, iin) = (fragment.seq(), fragment.iin);
+                self.on_response(seq, iin, flags, ops);
+            }
         }
+    }
+
+    /// A solicited response's first fragment (sequence `seq`, internal indications
+    /// `iin`) completes the oldest outstanding request with that sequence.
+    fn on_response(
+        &mut self,
+        seq: u8,
+        iin: Option<[u8; 2]>,
+        flags: Flags,
+        ops: &mut Vec<OtOperation>,
+    ) {
+        let Some(i) = self.outstanding.iter().position(|p| p.seq == seq) else {
+            self.unsolicited += 1;
+            return;
+        };
+        let Some(mut done) = self.outstanding.remove(i) else {
+            return;
+        };
+        let refused = iin.map_or(0, |[_, iin2]| iin2 & app::IIN2_REFUSED);
+        done.op.status = if refused != 0 {
+            Status::Exception(u32::from(refused))
+        } else {
+            Status::Ok
+        };
+        done.op.flags.0 |= flags.0;
+        ops.push(done.op);
     }
 
     /// Takes one UDP datagram's payload: every link frame in it, in order. Returns
@@ -200,6 +214,32 @@ impl Session {
             p.op.status = Status::NoResponse;
             p.op.flags.set(Flags::NO_RESPONSE);
             ops.push(p.op);
+        }
+    }
+}
+
+/// Device attributes (group 0) a response carries, as identity facts about the
+/// station that sent it (`about`): manufacturer (variation 252), product name and
+/// model (250), serial number (248), user-assigned device name (247), software
+/// version (242).
+fn identity(about: Direction, objects: &[u8], facts: &mut Vec<IdentityFact>) {
+    for (variation, value) in app::device_attributes(objects) {
+        let kind = match variation {
+            252 => IdentityKind::Vendor,
+            250 => IdentityKind::Product,
+            248 => IdentityKind::Serial,
+            247 => IdentityKind::Hostname,
+            242 => IdentityKind::Firmware,
+            _ => continue,
+        };
+        let value = String::from_utf8_lossy(value).trim().to_string();
+        if !value.is_empty() {
+            facts.push(IdentityFact {
+                about,
+                kind,
+                value,
+                protocol: PROTOCOL,
+            });
         }
     }
 }

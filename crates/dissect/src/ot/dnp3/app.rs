@@ -74,6 +74,9 @@ pub fn parse(fragment: &[u8]) -> Option<Fragment<'_>> {
     if describe(*function).name == "unknown" {
         flags.set(Flags::UNKNOWN_FUNCTION);
     }
+    if first_object_cut_short(objects) {
+        flags.set(Flags::BAD_LENGTH);
+    }
     Some(Fragment {
         control: *control,
         function: *function,
@@ -203,4 +206,88 @@ pub fn first_object(objects: &[u8]) -> Option<String> {
         _ => format!("{gv} qualifier 0x{qualifier:02x}"),
     };
     Some(words)
+}
+
+/// Bytes per object of the fixed-size objects requests usually carry (commands,
+/// analog outputs, time, delays); `None` for the rest, which are not checked.
+fn object_size(group: u8, variation: u8) -> Option<usize> {
+    Some(match (group, variation) {
+        (12, 1 | 2) => 11,
+        (41, 1) => 5,
+        (41, 2) => 3,
+        (41, 3) => 5,
+        (41, 4) => 9,
+        (50, 1 | 3) => 6,
+        (52, 1 | 2) => 2,
+        _ => return None,
+    })
+}
+
+/// Whether the first object header announces more fixed-size objects than the
+/// fragment holds (tshark calls such a fragment malformed). Only index-prefixed or
+/// unprefixed counts and start-stop ranges of the objects [`object_size`] knows.
+pub fn first_object_cut_short(objects: &[u8]) -> bool {
+    let [group, variation, qualifier, rest @ ..] = objects else {
+        return false;
+    };
+    let Some(size) = object_size(*group, *variation) else {
+        return false;
+    };
+    let le = |b: &[u8]| {
+        b.iter()
+            .rev()
+            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+    };
+    let prefix = match (qualifier >> 4) & 0x07 {
+        0 => 0,
+        1 => 1,
+        2 => 2,
+        3 => 4,
+        _ => return false,
+    };
+    let (count, header) = match qualifier & 0x0f {
+        r @ 0..=2 => {
+            let w = [1, 2, 4][usize::from(r)];
+            let (Some(start), Some(stop)) = (rest.get(..w), rest.get(w..2 * w)) else {
+                return true;
+            };
+            let (start, stop) = (le(start), le(stop));
+            if stop < start {
+                return true;
+            }
+            (stop - start + 1, 2 * w)
+        }
+        r @ 7..=9 => {
+            let w = [1, 2, 4][usize::from(r - 7)];
+            let Some(count) = rest.get(..w) else {
+                return true;
+            };
+            (le(count), w)
+        }
+        _ => return false,
+    };
+    let need = count.saturating_mul((prefix + size) as u64);
+    ((rest.len() - header) as u64) < need
+}
+
+/// Device attributes (group 0) at the front of a response's objects, as
+/// (variation, visible string) pairs: each has a one-octet start-stop range
+/// (qualifier 0x00) and one attribute (data type, length, value); only visible
+/// strings (data type 1) are kept. Stops at the first other object.
+pub fn device_attributes(objects: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    let mut rest = objects;
+    while let [0, variation, 0x00, start, stop, kind, len, tail @ ..] = rest {
+        if start != stop {
+            break;
+        }
+        let Some(value) = tail.get(..usize::from(*len)) else {
+            break;
+        };
+        if *kind == 1 {
+            out.push((*variation, value));
+        }
+        rest = &tail[usize::from(*len)..];
+    }
+    out
 }

@@ -169,6 +169,10 @@ impl PduParser for Parser {
         if !defined {
             flags.set(Flags::UNKNOWN_FUNCTION);
         }
+        // In a secondary frame the FCB position is reserved.
+        if control & 0x40 == 0 && control & 0x20 != 0 {
+            flags.set(Flags::RESERVED_SET);
+        }
         let frame = Frame {
             control,
             destination: u16::from_le_bytes([input[4], input[5]]),

@@ -247,6 +247,13 @@ fn a_malformed_crob_with_good_crcs_is_still_a_request() {
     assert_eq!(ops[0].target, "dst 4 g12v1 index 1 count 2");
     assert_eq!(ops[0].status, Status::NoResponse);
     assert!(ops[0].flags.has(Flags::NO_RESPONSE));
+    // Two CROBs announced, one present.
+    assert!(ops[0].flags.has(Flags::BAD_LENGTH));
+    let Parsed::Pdu { pdu, .. } = parse(&UDP_SELECT) else {
+        panic!()
+    };
+    let whole = app::parse(&pdu.user_data()[1..]).unwrap();
+    assert!(!whole.flags.has(Flags::BAD_LENGTH));
 }
 
 #[test]
@@ -343,6 +350,47 @@ fn unsolicited_responses_and_confirms() {
     );
     assert_eq!(session.unsolicited, 0);
     assert_eq!(app::describe(21).category, Category::Other);
+}
+
+#[test]
+fn device_attributes_name_the_outstation() {
+    // A response to a read of g0v254: manufacturer (g0v252), product (g0v250),
+    // a non-string attribute (g0v239, UINT), software version (g0v242).
+    let mut user = vec![0xc0, 0xc3, 0x81, 0x00, 0x00];
+    for (variation, kind, value) in [
+        (252u8, 1u8, &b"Acme Grid"[..]),
+        (250, 1, b"RTU-9 "),
+        (239, 2, &[4, 0][..]),
+        (242, 1, b"2.1.7"),
+    ] {
+        user.extend([0x00, variation, 0x00, 0x00, 0x00, kind, value.len() as u8]);
+        user.extend_from_slice(value);
+    }
+    let request = build(0xc4, 10, 1, &[0xc0, 0xc3, 0x01, 0x00, 0xfe, 0x06]);
+    let response = build(0x44, 1, 10, &user);
+    let mut session = Session::default();
+    let (mut ops, mut facts) = (Vec::new(), Vec::new());
+    for (dir, bytes) in [(Direction::Orig, &request), (Direction::Resp, &response)] {
+        let Parsed::Pdu { pdu, .. } = parse(bytes) else {
+            panic!()
+        };
+        session.on_frame(dir, 0, &pdu, &mut ops, &mut facts);
+    }
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].target, "dst 10 g0v254 all");
+    let got: Vec<_> = facts
+        .iter()
+        .map(|f| (f.about, f.kind, f.value.as_str(), f.protocol))
+        .collect();
+    use crate::record::IdentityKind::*;
+    assert_eq!(
+        got,
+        [
+            (Direction::Resp, Vendor, "Acme Grid", "dnp3"),
+            (Direction::Resp, Product, "RTU-9", "dnp3"),
+            (Direction::Resp, Firmware, "2.1.7", "dnp3"),
+        ]
+    );
 }
 
 #[test]
