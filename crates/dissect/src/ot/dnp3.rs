@@ -47,12 +47,27 @@ pub const PORT: u16 = 20000;
 /// Requests remembered per flow while waiting for their responses (the application
 /// sequence number has sixteen values).
 pub const MAX_OUTSTANDING: usize = 16;
+/// Transport reassemblies per flow: one per direction and link source address (a
+/// gateway may carry several outstations on one connection). Beyond it the least
+/// recently used is dropped.
+pub const MAX_STATIONS: usize = 16;
+/// Destination addresses from 0xFFFD up are broadcasts, which outstations do not answer.
+pub const BROADCAST: u16 = 0xfffd;
 
 /// A request waiting for its response.
 #[derive(Debug)]
 struct Pending {
     seq: u8,
+    outstation: u16,
     op: OtOperation,
+}
+
+/// One station's transport reassembly in one direction.
+#[derive(Debug)]
+struct Station {
+    dir: Direction,
+    source: u16,
+    reassembler: transport::Reassembler,
 }
 
 /// Counters of one flow's DNP3 traffic below the application layer.
@@ -66,10 +81,14 @@ pub struct Counters {
     pub fragments: u64,
 }
 
-/// Per-flow DNP3 state: transport reassembly per direction, outstanding requests.
+/// Per-flow DNP3 state: transport reassembly per direction and source address,
+/// outstanding requests (both bounded).
 #[derive(Debug, Default)]
 pub struct Session {
-    transport: [transport::Reassembler; 2],
+    /// Most recently used last.
+    stations: Vec<Station>,
+    /// Segments dropped by reassemblies since evicted or reset.
+    dropped: u64,
     outstanding: VecDeque<Pending>,
     /// Responses that matched no outstanding request.
     pub unsolicited: u64,
@@ -95,7 +114,7 @@ impl Session {
         if !frame.carries_segment() {
             return;
         }
-        let reassembler = &mut self.transport[dir.index()];
+        let reassembler = reassembler(&mut self.stations, &mut self.dropped, dir, frame.source);
         if reassembler.segment(frame.user_data()) != transport::Step::Complete {
             return;
         }
@@ -122,7 +141,7 @@ impl Session {
                 flags,
                 ts,
             };
-            if app::expects_no_response(fragment.function) {
+            if app::expects_no_response(fragment.function) || frame.destination >= BROADCAST {
                 op.status = Status::Ok;
                 ops.push(op);
                 return;
@@ -135,6 +154,7 @@ impl Session {
             }
             self.outstanding.push_back(Pending {
                 seq: fragment.seq(),
+                outstation: frame.destination,
                 op,
             });
         } else if fragment.function == app::RESPONSE
@@ -143,21 +163,27 @@ impl Session {
             identity(dir, fragment.objects, facts);
             if fragment.function == app::RESPONSE && fragment.first() {
                 let (seq, iin) = (fragment.seq(), fragment.iin);
-                self.on_response(seq, iin, flags, ops);
+                self.on_response(frame.source, seq, iin, flags, ops);
             }
         }
     }
 
-    /// A solicited response's first fragment (sequence `seq`, internal indications
-    /// `iin`) completes the oldest outstanding request with that sequence.
+    /// A solicited response's first fragment from `outstation` (sequence `seq`,
+    /// internal indications `iin`) completes the oldest request outstanding to that
+    /// outstation with that sequence.
     fn on_response(
         &mut self,
+        outstation: u16,
         seq: u8,
         iin: Option<[u8; 2]>,
         flags: Flags,
         ops: &mut Vec<OtOperation>,
     ) {
-        let Some(i) = self.outstanding.iter().position(|p| p.seq == seq) else {
+        let Some(i) = self
+            .outstanding
+            .iter()
+            .position(|p| p.seq == seq && p.outstation == outstation)
+        else {
             self.unsolicited += 1;
             return;
         };
@@ -200,12 +226,19 @@ impl Session {
 
     /// The TCP stream in `dir` lost bytes: its unfinished fragment is gone.
     pub fn gap(&mut self, dir: Direction) {
-        self.transport[dir.index()].reset();
+        for station in self.stations.iter_mut().filter(|s| s.dir == dir) {
+            station.reassembler.reset();
+        }
     }
 
     /// Transport segments or partial fragments dropped, both directions.
     pub fn transport_drops(&self) -> u64 {
-        self.transport.iter().map(|t| t.drops).sum()
+        self.dropped
+            + self
+                .stations
+                .iter()
+                .map(|s| s.reassembler.drops)
+                .sum::<u64>()
     }
 
     /// The flow ended: requests still waiting are reported unanswered.
@@ -216,6 +249,38 @@ impl Session {
             ops.push(p.op);
         }
     }
+}
+
+/// The transport reassembly for `source`'s frames travelling in `dir`.
+fn reassembler<'s>(
+    stations: &'s mut Vec<Station>,
+    dropped: &mut u64,
+    dir: Direction,
+    source: u16,
+) -> &'s mut transport::Reassembler {
+    let i = match stations
+        .iter()
+        .position(|s| s.dir == dir && s.source == source)
+    {
+        Some(i) => i,
+        None => {
+            if stations.len() >= MAX_STATIONS {
+                let old = stations.remove(0);
+                *dropped += old.reassembler.drops;
+            }
+            stations.push(Station {
+                dir,
+                source,
+                reassembler: transport::Reassembler::default(),
+            });
+            stations.len() - 1
+        }
+    };
+    // Keep the most recently used last.
+    let station = stations.remove(i);
+    stations.push(station);
+    let last = stations.len() - 1;
+    &mut stations[last].reassembler
 }
 
 /// Device attributes (group 0) a response carries, as identity facts about the

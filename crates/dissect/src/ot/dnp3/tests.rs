@@ -394,6 +394,60 @@ fn device_attributes_name_the_outstation() {
 }
 
 #[test]
+fn a_gateway_with_two_outstations() {
+    // Reads with the same sequence to outstations 10 and 11; 11 answers first. Their
+    // multi-frame responses interleave on the connection.
+    let read = |dst| build(0xc4, dst, 1, &[0xc0, 0xc5, 0x01, 0x3c, 0x01, 0x06]);
+    let (read10, read11) = (read(10), read(11));
+    let mut objects = vec![0x01, 0x02, 0x00, 0x00, 0x1f];
+    objects.extend([0x01; 32]);
+    let answer = |src: u16, iin2: u8| -> Vec<Vec<u8>> {
+        let mut fragment = vec![0xc5, 0x81, 0x00, iin2];
+        fragment.extend(&objects);
+        fragment
+            .chunks(20)
+            .enumerate()
+            .map(|(i, c)| {
+                let th = (i as u8) | if i == 0 { 0x40 } else { 0 } | if i == 1 { 0x80 } else { 0 };
+                build(0x44, 1, src, &[&[th][..], c].concat())
+            })
+            .collect()
+    };
+    let (a10, a11) = (answer(10, 0x00), answer(11, 0x02));
+    let (ops, session, _) = run(&[
+        (Direction::Orig, Some(&read10)),
+        (Direction::Orig, Some(&read11)),
+        (Direction::Resp, Some(&a11[0])),
+        (Direction::Resp, Some(&a10[0])),
+        (Direction::Resp, Some(&a11[1])),
+        (Direction::Resp, Some(&a10[1])),
+    ]);
+    let got: Vec<_> = ops.iter().map(|o| (o.target.as_str(), o.status)).collect();
+    assert_eq!(
+        got,
+        [
+            ("dst 11 g60v1 all", Status::Exception(2)),
+            ("dst 10 g60v1 all", Status::Ok),
+        ]
+    );
+    assert_eq!(session.transport_drops(), 0);
+}
+
+#[test]
+fn broadcasts_expect_no_response() {
+    let write = build(
+        0xc4,
+        0xffff,
+        1,
+        &[0xc0, 0xc2, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00],
+    );
+    let (ops, _, _) = run(&[(Direction::Orig, Some(&write))]);
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].target, "dst 65535 g80v1 index 7");
+    assert_eq!(ops[0].status, Status::Ok);
+}
+
+#[test]
 fn several_frames_in_one_segment() {
     let both = [&COLD_RESTART[..], &CLOSE_FILE[..]].concat();
     let (ops, _, states) = run(&[(Direction::Orig, Some(&both))]);
@@ -599,6 +653,32 @@ proptest! {
             let ok = matches!(short, Parsed::Incomplete { needed } if needed > cut);
             prop_assert!(ok);
         }
+    }
+
+    #[test]
+    fn the_session_stays_bounded(
+        frames in proptest::collection::vec(
+            (any::<bool>(), 0u16..40, proptest::collection::vec(any::<u8>(), 1..60)),
+            0..120,
+        ),
+    ) {
+        let mut session = Session::default();
+        let (mut ops, mut facts) = (Vec::new(), Vec::new());
+        for (from_master, station, user) in frames {
+            let (control, dst, src, dir) = if from_master {
+                (0xc4, station, 1, Direction::Orig)
+            } else {
+                (0x44, 1, station, Direction::Resp)
+            };
+            let bytes = build(control, dst, src, &user);
+            let Parsed::Pdu { pdu, .. } = parse(&bytes) else {
+                return Err(TestCaseError::fail("not parsed"));
+            };
+            session.on_frame(dir, 0, &pdu, &mut ops, &mut facts);
+            prop_assert!(session.stations.len() <= MAX_STATIONS);
+            prop_assert!(session.outstanding.len() <= MAX_OUTSTANDING);
+        }
+        prop_assert!(ops.iter().all(|o| o.function.code < 128));
     }
 
     #[test]
