@@ -496,12 +496,16 @@ struct CipOp {
     op: OtOperation,
     service: u8,
     class: Option<u32>,
+    /// Get_Attributes_All of the Identity object, instance 1, not routed: its reply
+    /// describes the device that answered.
+    identity: bool,
     inner: Vec<CipOp>,
 }
 
 impl CipOp {
-    /// Builds the operation for `msg` (a CIP request), opening wrappers up to `depth`.
-    fn new(msg: &[u8], ts: i64, depth: u8) -> Option<CipOp> {
+    /// Builds the operation for `msg` (a CIP request), opening wrappers up to `depth`;
+    /// `routed`: inside an Unconnected_Send (addressed to a module behind the target).
+    fn new(msg: &[u8], ts: i64, depth: u8, routed: bool) -> Option<CipOp> {
         let req = parse_cip_request(msg)?;
         let (function, known) = describe_service(req.service, req.path.class);
         let mut flags = req.flags;
@@ -525,7 +529,7 @@ impl CipOp {
                         match req
                             .data
                             .get(start..end)
-                            .and_then(|m| CipOp::new(m, ts, depth + 1))
+                            .and_then(|m| CipOp::new(m, ts, depth + 1, routed))
                         {
                             Some(op) => inner.push(op),
                             None => flags.set(Flags::BAD_LENGTH),
@@ -537,7 +541,7 @@ impl CipOp {
                     let size = u16_at(req.data, 2).map(usize::from);
                     match size
                         .and_then(|n| req.data.get(4..4 + n))
-                        .and_then(|m| CipOp::new(m, ts, depth + 1))
+                        .and_then(|m| CipOp::new(m, ts, depth + 1, true))
                     {
                         Some(op) => inner.push(op),
                         None => flags.set(Flags::BAD_LENGTH),
@@ -558,12 +562,16 @@ impl CipOp {
             },
             service: req.service,
             class: req.path.class,
+            identity: !routed
+                && req.service == 0x01
+                && req.path.class == Some(1)
+                && req.path.instance == Some(1),
             inner,
         })
     }
 
     /// Merges a response message (`None`: no CIP reply) into this operation.
-    fn answer(&mut self, msg: Option<&[u8]>) {
+    fn answer(&mut self, msg: Option<&[u8]>, facts: &mut Vec<IdentityFact>) {
         let Some(rsp) = msg.and_then(parse_cip_response) else {
             return;
         };
@@ -571,6 +579,9 @@ impl CipOp {
             0 => Status::Ok,
             g => Status::Exception(u32::from(g)),
         };
+        if self.identity && rsp.general == 0 && rsp.service == 0x01 {
+            identity_attributes(rsp.data, Direction::Resp, facts);
+        }
         match (self.service, self.class) {
             (0x0A, _) => {
                 let count = u16_at(rsp.data, 0).map_or(0, usize::from);
@@ -580,7 +591,7 @@ impl CipOp {
                 for (i, inner) in self.inner.iter_mut().enumerate() {
                     let Some(&start) = offsets.get(i) else { break };
                     let end = offsets.get(i + 1).copied().unwrap_or(rsp.data.len());
-                    inner.answer(rsp.data.get(start..end));
+                    inner.answer(rsp.data.get(start..end), facts);
                 }
             }
             (0x52, Some(6)) => {
@@ -591,7 +602,7 @@ impl CipOp {
                     if rsp.service == 0x52 {
                         inner.op.status = status;
                     } else {
-                        inner.answer(msg);
+                        inner.answer(msg, facts);
                     }
                 }
             }
@@ -665,7 +676,7 @@ impl Session {
                     context: encap.context,
                     seq: cip.and_then(|(seq, _)| seq),
                     enip,
-                    cip: cip.and_then(|(_, msg)| CipOp::new(msg, ts, 0)),
+                    cip: cip.and_then(|(_, msg)| CipOp::new(msg, ts, 0, false)),
                 };
                 if matches!(encap.command, 0x0066 | 0x0073) {
                     // No reply is defined for these.
@@ -708,7 +719,7 @@ impl Session {
                 };
                 done.enip.flags.0 |= flags.0;
                 if let Some(c) = &mut done.cip {
-                    c.answer(cip.map(|(_, msg)| msg));
+                    c.answer(cip.map(|(_, msg)| msg), facts);
                 }
                 done.emit(ops, false);
             }
@@ -765,45 +776,53 @@ pub fn list_identity(data: &[u8], about: Direction, facts: &mut Vec<IdentityFact
         if item.kind != 0x000C {
             continue;
         }
-        // version u16, sockaddr 16 (big-endian), vendor u16, device type u16,
-        // product code u16, revision u8.u8, status u16, serial u32, name (u8 len), state u8.
-        let d = item.data;
-        let (Some(vendor), Some(dtype), Some(code), Some(&major), Some(&minor), Some(serial)) = (
-            u16_at(d, 18),
-            u16_at(d, 20),
-            u16_at(d, 22),
-            d.get(24),
-            d.get(25),
-            u32_at(d, 28),
-        ) else {
-            continue;
-        };
-        let mut push = |kind, value: String| {
-            facts.push(IdentityFact {
-                about,
-                kind,
-                value,
-                protocol: PROTOCOL_ENIP,
-            })
-        };
-        push(
-            IdentityKind::Vendor,
-            vendor_name(vendor).map_or_else(|| format!("vendor {vendor}"), str::to_string),
-        );
-        let dname = device_type_name(dtype).map_or(String::new(), |n| format!(" ({n})"));
-        push(
-            IdentityKind::Model,
-            format!("device type {dtype}{dname} product code {code}"),
-        );
-        push(IdentityKind::Firmware, format!("{major}.{minor:02}"));
-        push(IdentityKind::Serial, format!("0x{serial:08x}"));
-        if let Some(&len) = d.get(32)
-            && let Some(name) = d.get(33..33 + usize::from(len))
-        {
-            let name = String::from_utf8_lossy(name).trim().to_string();
-            if !name.is_empty() {
-                push(IdentityKind::Product, name);
-            }
+        // version u16, sockaddr 16 (big-endian), then the identity attributes.
+        if let Some(attrs) = item.data.get(18..) {
+            identity_attributes(attrs, about, facts);
+        }
+    }
+}
+
+/// Reads the Identity object's attributes 1 to 7 as ListIdentity and
+/// Get_Attributes_All carry them (vendor u16, device type u16, product code u16,
+/// revision u8.u8, status u16, serial u32, product name as a short string) into
+/// identity facts about `about`.
+pub fn identity_attributes(d: &[u8], about: Direction, facts: &mut Vec<IdentityFact>) {
+    let (Some(vendor), Some(dtype), Some(code), Some(&major), Some(&minor), Some(serial)) = (
+        u16_at(d, 0),
+        u16_at(d, 2),
+        u16_at(d, 4),
+        d.get(6),
+        d.get(7),
+        u32_at(d, 10),
+    ) else {
+        return;
+    };
+    let mut push = |kind, value: String| {
+        facts.push(IdentityFact {
+            about,
+            kind,
+            value,
+            protocol: PROTOCOL_ENIP,
+        })
+    };
+    push(
+        IdentityKind::Vendor,
+        vendor_name(vendor).map_or_else(|| format!("vendor {vendor}"), str::to_string),
+    );
+    let dname = device_type_name(dtype).map_or(String::new(), |n| format!(" ({n})"));
+    push(
+        IdentityKind::Model,
+        format!("device type {dtype}{dname} product code {code}"),
+    );
+    push(IdentityKind::Firmware, format!("{major}.{minor:02}"));
+    push(IdentityKind::Serial, format!("0x{serial:08x}"));
+    if let Some(&len) = d.get(14)
+        && let Some(name) = d.get(15..15 + usize::from(len))
+    {
+        let name = String::from_utf8_lossy(name).trim().to_string();
+        if !name.is_empty() {
+            push(IdentityKind::Product, name);
         }
     }
 }

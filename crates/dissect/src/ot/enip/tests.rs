@@ -613,3 +613,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn identity_get_attributes_all_describes_the_replier_unless_routed() {
+    // Routed through Unconnected_Send to slot 0: the reply is about the module there,
+    // not the device at the address, so no facts.
+    let (_, facts, _) = run(&[
+        (Direction::Orig, &UNCONNECTED_SEND),
+        (Direction::Resp, &UNCONNECTED_SEND_REPLY),
+    ]);
+    assert!(facts.is_empty());
+    // The same request sent to the device itself, and the same reply.
+    let request = hex("01 02 20 01 24 01"); // Get_Attributes_All, class 1 instance 1
+    let (ops, facts, _) = run(&[
+        (Direction::Orig, &unconnected(&request, [2; 8])),
+        (
+            Direction::Resp,
+            &unconnected(&UNCONNECTED_SEND_REPLY[40..], [2; 8]),
+        ),
+    ]);
+    assert_eq!(ops[1].status, Status::Ok);
+    let got: Vec<_> = facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (IdentityKind::Vendor, "Rockwell Automation/Allen-Bradley"),
+            (
+                IdentityKind::Model,
+                "device type 14 (programmable logic controller) product code 56"
+            ),
+            (IdentityKind::Firmware, "15.04"),
+            (IdentityKind::Serial, "0x0014cd8a"),
+            (IdentityKind::Product, "1756-L63/A L6x_15_31"),
+        ]
+    );
+}
