@@ -149,68 +149,133 @@ pub fn expects_no_response(code: u8) -> bool {
     matches!(code, 0 | 6 | 8 | 10 | 12 | 33)
 }
 
+/// How an object header says which objects follow (the qualifier's range specifier).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    /// Start and stop index (or virtual address), inclusive.
+    StartStop(u64, u64),
+    /// All objects of the type (no range field).
+    All,
+    /// This many objects follow (each with a prefix, if the qualifier says so).
+    Count(u64),
+    /// A range specifier this reader does not know.
+    Other,
+}
+
+/// One object header: group, variation, qualifier and its range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectHeader<'a> {
+    /// Object group.
+    pub group: u8,
+    /// Variation.
+    pub variation: u8,
+    /// The qualifier octet (bit 7 reserved, prefix code in bits 4..6, range
+    /// specifier in bits 0..3).
+    pub qualifier: u8,
+    /// Which objects follow.
+    pub range: Range,
+    /// The bytes after the header: the objects (and whatever follows them).
+    pub rest: &'a [u8],
+}
+
+impl ObjectHeader<'_> {
+    /// Bytes of the index prefix before each object: `Some(0)` for none, `None`
+    /// when the prefix is an object size (codes 4..6) or reserved (7).
+    pub fn index_prefix(&self) -> Option<usize> {
+        match (self.qualifier >> 4) & 0x07 {
+            0 => Some(0),
+            1 => Some(1),
+            2 => Some(2),
+            3 => Some(4),
+            _ => None,
+        }
+    }
+}
+
+/// An unsigned little-endian integer of up to eight bytes.
+fn le(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// Reads the object header at the front of `objects`: `Ok(None)` when there is
+/// none, `Err(gv)` (group and variation) when it is cut short.
+pub fn object_header(objects: &[u8]) -> Result<Option<ObjectHeader<'_>>, (u8, u8)> {
+    let [group, variation, qualifier, rest @ ..] = objects else {
+        return match objects {
+            [] => Ok(None),
+            [group] => Err((*group, 0)),
+            [group, variation, ..] => Err((*group, *variation)),
+        };
+    };
+    let cut = Err((*group, *variation));
+    // Range field width in bytes by specifier; the slices below check it fits.
+    let (range, used) = match qualifier & 0x0f {
+        code @ (0..=5) => {
+            let w = [1, 2, 4][usize::from(code % 3)];
+            let (Some(start), Some(stop)) = (rest.get(..w), rest.get(w..2 * w)) else {
+                return cut;
+            };
+            (Range::StartStop(le(start), le(stop)), 2 * w)
+        }
+        6 => (Range::All, 0),
+        code @ (7..=9 | 0x0b) => {
+            let w = match code {
+                8 => 2,
+                9 => 4,
+                _ => 1,
+            };
+            let Some(count) = rest.get(..w) else {
+                return cut;
+            };
+            (Range::Count(le(count)), w)
+        }
+        _ => (Range::Other, 0),
+    };
+    Ok(Some(ObjectHeader {
+        group: *group,
+        variation: *variation,
+        qualifier: *qualifier,
+        range,
+        rest: &rest[used..],
+    }))
+}
+
 /// The first object header, in words: `g12v1 index 3`, `g60v2 all`, `g1v2 index 0-7`,
 /// `g70v3 count 1`, `g12v1 index 1 count 2`. `None` when there is no object header;
 /// `Some` with what could be read when it is cut short.
 pub fn first_object(objects: &[u8]) -> Option<String> {
-    let [group, variation, qualifier, rest @ ..] = objects else {
-        return None;
+    let header = match object_header(objects) {
+        Ok(header) => header?,
+        Err((group, variation)) => return Some(format!("g{group}v{variation}")),
     };
-    let gv = format!("g{group}v{variation}");
-    let le = |b: &[u8]| {
-        b.iter()
-            .rev()
-            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
-    };
-    let width = |code: u8| match code {
-        0 | 3 | 7 | 0x0b => Some(1),
-        1 | 4 | 8 => Some(2),
-        2 | 5 | 9 => Some(4),
-        _ => None,
-    };
-    let prefix = (qualifier >> 4) & 0x07;
-    let range = qualifier & 0x0f;
-    let words = match range {
-        0..=5 => {
-            let w = width(range).unwrap_or(1);
-            match (rest.get(..w), rest.get(w..2 * w)) {
-                (Some(start), Some(stop)) => {
-                    let (start, stop) = (le(start), le(stop));
-                    if start == stop {
-                        format!("{gv} index {start}")
-                    } else {
-                        format!("{gv} index {start}-{stop}")
-                    }
-                }
-                _ => gv,
-            }
-        }
-        6 => format!("{gv} all"),
-        7..=9 | 0x0b => {
-            let w = width(range).unwrap_or(1);
-            let Some(count) = rest.get(..w).map(le) else {
-                return Some(gv);
-            };
-            let index_width = match prefix {
-                1 => Some(1),
-                2 => Some(2),
-                3 => Some(4),
-                _ => None,
-            };
-            match index_width.and_then(|iw| rest.get(w..w + iw)) {
-                Some(index) if count == 1 => format!("{gv} index {}", le(index)),
-                Some(index) => format!("{gv} index {} count {count}", le(index)),
+    let gv = format!("g{}v{}", header.group, header.variation);
+    let words = match header.range {
+        Range::StartStop(start, stop) if start == stop => format!("{gv} index {start}"),
+        Range::StartStop(start, stop) => format!("{gv} index {start}-{stop}"),
+        Range::All => format!("{gv} all"),
+        Range::Count(count) => {
+            let index = header
+                .index_prefix()
+                .filter(|&w| w > 0)
+                .and_then(|w| header.rest.get(..w))
+                .map(le);
+            match index {
+                Some(index) if count == 1 => format!("{gv} index {index}"),
+                Some(index) => format!("{gv} index {index} count {count}"),
                 None => format!("{gv} count {count}"),
             }
         }
-        _ => format!("{gv} qualifier 0x{qualifier:02x}"),
+        Range::Other => format!("{gv} qualifier 0x{:02x}", header.qualifier),
     };
     Some(words)
 }
 
 /// Bytes per object of the fixed-size objects requests usually carry (commands,
 /// analog outputs, time, delays); `None` for the rest, which are not checked.
-fn object_size(group: u8, variation: u8) -> Option<usize> {
+fn object_size(group: u8, variation: u8) -> Option<u64> {
     Some(match (group, variation) {
         (12, 1 | 2) => 11,
         (41, 1) => 5,
@@ -223,51 +288,30 @@ fn object_size(group: u8, variation: u8) -> Option<usize> {
     })
 }
 
-/// Whether the first object header announces more fixed-size objects than the
-/// fragment holds (tshark calls such a fragment malformed). Only index-prefixed or
-/// unprefixed counts and start-stop ranges of the objects [`object_size`] knows.
+/// Whether the first object header is cut short, or announces more fixed-size
+/// objects than the fragment holds (tshark calls such a fragment malformed). Only
+/// the objects [`object_size`] knows are counted, with index prefixes or none.
 pub fn first_object_cut_short(objects: &[u8]) -> bool {
-    let [group, variation, qualifier, rest @ ..] = objects else {
+    let header = match object_header(objects) {
+        Ok(Some(header)) => header,
+        Ok(None) => return false,
+        Err(_) => return true,
+    };
+    let (Some(size), Some(prefix)) = (
+        object_size(header.group, header.variation),
+        header.index_prefix(),
+    ) else {
         return false;
     };
-    let Some(size) = object_size(*group, *variation) else {
-        return false;
+    let count = match header.range {
+        Range::StartStop(start, stop) if stop >= start => stop - start + 1,
+        Range::StartStop(..) => return true,
+        Range::Count(count) => count,
+        Range::All | Range::Other => return false,
     };
-    let le = |b: &[u8]| {
-        b.iter()
-            .rev()
-            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
-    };
-    let prefix = match (qualifier >> 4) & 0x07 {
-        0 => 0,
-        1 => 1,
-        2 => 2,
-        3 => 4,
-        _ => return false,
-    };
-    let (count, header) = match qualifier & 0x0f {
-        r @ 0..=2 => {
-            let w = [1, 2, 4][usize::from(r)];
-            let (Some(start), Some(stop)) = (rest.get(..w), rest.get(w..2 * w)) else {
-                return true;
-            };
-            let (start, stop) = (le(start), le(stop));
-            if stop < start {
-                return true;
-            }
-            (stop - start + 1, 2 * w)
-        }
-        r @ 7..=9 => {
-            let w = [1, 2, 4][usize::from(r - 7)];
-            let Some(count) = rest.get(..w) else {
-                return true;
-            };
-            (le(count), w)
-        }
-        _ => return false,
-    };
-    let need = count.saturating_mul((prefix + size) as u64);
-    ((rest.len() - header) as u64) < need
+    // Saturating: a count from the wire may be up to 2^32 - 1.
+    let need = count.saturating_mul(prefix as u64 + size);
+    (header.rest.len() as u64) < need
 }
 
 /// Device attributes (group 0) at the front of a response's objects, as

@@ -611,7 +611,19 @@ fn object_headers_in_words() {
         app::first_object(&[0x32, 0x01, 0x07, 0x01]).as_deref(),
         Some("g50v1 count 1")
     );
-    assert_eq!(app::first_object(&[0x0c, 0x01]), None);
+    // A header cut short still names what it could.
+    assert_eq!(app::first_object(&[0x0c, 0x01]).as_deref(), Some("g12v1"));
+    assert!(app::first_object_cut_short(&[0x0c, 0x01]));
+    assert!(!app::first_object_cut_short(&[]));
+    // Start-stop 0-1 of g41v2 (3 bytes each) needs 6 bytes of objects.
+    assert!(app::first_object_cut_short(&[
+        0x29, 0x02, 0x00, 0x00, 0x01, 1, 0, 0
+    ]));
+    assert!(!app::first_object_cut_short(&[
+        0x29, 0x02, 0x00, 0x00, 0x01, 1, 0, 0, 2, 0, 0
+    ]));
+    // A stop before the start is wrong for known objects.
+    assert!(app::first_object_cut_short(&[0x29, 0x02, 0x00, 0x05, 0x01]));
     assert_eq!(
         app::first_object(&[0x0c, 0x01, 0x28]).as_deref(),
         Some("g12v1")
@@ -630,6 +642,11 @@ proptest! {
                 prop_assert!(needed <= link::MAX_FRAME);
             }
             Parsed::NotThisProtocol => {}
+        }
+        // The application readers take any fragment without panicking.
+        if let Some(fragment) = app::parse(&bytes) {
+            let _ = app::first_object(fragment.objects);
+            let _ = app::device_attributes(fragment.objects);
         }
         // The session takes whatever the datagram entry finds, without panicking.
         let mut session = Session::default();
