@@ -88,12 +88,15 @@ pub fn parse(fragment: &[u8]) -> Option<Fragment<'_>> {
 
 /// The name and category of an application function code (IEEE 1815-2012 Table 4-1).
 ///
-/// Categories: restarts and start/stop application are `control`, as are select,
+/// Categories: cold and warm restart, initialize, start and stop application and
+/// activate configuration change what runs, so they are `control`, as are select,
 /// operate and the direct operates (they drive outputs); the file functions that
 /// move or delete files (open, close, delete, abort) are `program`, since outstations
-/// take configuration and firmware that way; enable and disable unsolicited change
-/// only what the outstation reports, so they are `other`, with freezes, time and
-/// class assignment; delay measurement is `diagnostic`.
+/// take configuration and firmware that way (get file info and authenticate file
+/// move nothing: `other`); enable and disable unsolicited change only what the
+/// outstation reports, so they are `other`, with confirm, the freezes, initialize
+/// data, save configuration, assign class, record current time and authentication;
+/// delay measurement is `diagnostic`; responses (129..131) are `other`.
 pub fn describe(code: u8) -> Function {
     use Category::*;
     let (name, category) = match code {
@@ -290,7 +293,8 @@ fn object_size(group: u8, variation: u8) -> Option<u64> {
 
 /// Whether the first object header is cut short, or announces more fixed-size
 /// objects than the fragment holds (tshark calls such a fragment malformed). Only
-/// the objects [`object_size`] knows are counted, with index prefixes or none.
+/// control outputs (g12v1, g12v2), analog outputs (g41), time (g50v1, g50v3) and
+/// delays (g52) are counted, with index prefixes or none.
 pub fn first_object_cut_short(objects: &[u8]) -> bool {
     let header = match object_header(objects) {
         Ok(Some(header)) => header,
