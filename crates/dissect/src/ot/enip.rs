@@ -27,6 +27,21 @@
 //! echoes. Failing both, the oldest outstanding request with the same command.
 //! UnRegisterSession and Cancel have no reply and are emitted at once, status `ok`.
 //!
+//! Identity: ListIdentity replies (TCP or UDP) and replies to Get_Attributes_All of
+//! the Identity object (class 1, instance 1) sent to the device itself give identity
+//! facts about the replier (vendor, `device type N (name) product code M` as the
+//! model, revision as firmware, serial in hex, product name). Requests routed through
+//! Unconnected_Send describe a module behind the target, so they give none.
+//!
+//! Not classified: Logix program download/upload and mode changes. They use the
+//! controller object (class 0xAC) and other Rockwell classes whose services are not
+//! public; `emreekin_ControlLogix_Logix5000_download_upload_run.pcap` shows
+//! Set_Attribute_List and service 0x4D to class 0xAC instance 1, which tshark 4.0
+//! leaves unnamed. They are logged with their codes (0x4D on 0xAC as
+//! `logix_controller_specific`, `other`); a public reference or a labelled capture is
+//! needed to call them `program` or `control`. Stop (0x07), Start (0x06) and Reset
+//! (0x05) to any class are `control`.
+//!
 //! Content check: a known command, a defined status, options 0 and a length of at
 //! most 65511 (else `NotThisProtocol`).
 //!

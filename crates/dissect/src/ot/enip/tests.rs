@@ -648,3 +648,25 @@ fn identity_get_attributes_all_describes_the_replier_unless_routed() {
         ]
     );
 }
+
+#[test]
+fn unregister_session_has_no_reply_and_a_stray_reply_is_counted() {
+    let mut unregister = LIST_IDENTITY_REQUEST;
+    unregister[0] = 0x66; // UnRegisterSession: no reply defined
+    let mut bufs = [StreamBuffer::new(), StreamBuffer::new()];
+    let mut session = Session::default();
+    let (mut ops, mut facts) = (Vec::new(), Vec::new());
+    for (dir, bytes) in [
+        (Direction::Orig, &unregister[..]),
+        (Direction::Resp, &STOP_REPLY_CONFLICT[..]),
+    ] {
+        bufs[dir.index()].feed(&Parser, dir, bytes, |e| {
+            session.on_encap(dir, 0, &e, &mut ops, &mut facts)
+        });
+    }
+    assert_eq!(
+        summary(&ops),
+        [("enip", 0x66, "unregister_session", Status::Ok)]
+    );
+    assert_eq!(session.unsolicited, 1);
+}
