@@ -478,10 +478,9 @@ fn pi_blocks(param: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// `OB1`, `DB10`, ... from a block name in S7's file form: type (2 hex characters),
-/// number (5 digits), file system (1 character): `0800001P`.
-fn block_name(file: &[u8]) -> Option<String> {
-    let kind = match file.get(..2)? {
+/// `OB`, `DB`, ... from a block type's two hex characters.
+fn block_type(code: &[u8]) -> Option<&'static str> {
+    Some(match code {
         b"08" => "OB",
         b"0A" => "DB",
         b"0B" => "SDB",
@@ -490,7 +489,13 @@ fn block_name(file: &[u8]) -> Option<String> {
         b"0E" => "FB",
         b"0F" => "SFB",
         _ => return None,
-    };
+    })
+}
+
+/// `OB1`, `DB10`, ... from a block name in S7's file form: type (2 hex characters),
+/// number (5 digits), file system (1 character): `0800001P`.
+fn block_name(file: &[u8]) -> Option<String> {
+    let kind = block_type(file.get(..2)?)?;
     let number = std::str::from_utf8(file.get(2..7)?)
         .ok()?
         .parse::<u32>()
@@ -648,6 +653,22 @@ fn job_target(pdu: &S7Pdu<'_>) -> String {
     }
 }
 
+/// What a userdata request addresses, for block functions: the block type listed
+/// (`OB`) or the block asked about (`OB1`).
+fn userdata_target(param: UserdataParam, data: &[u8]) -> String {
+    // return code | transport size | length u16 | value
+    let value = data.get(4..).unwrap_or_default();
+    match (param.group, param.subfunction) {
+        (3, 2) => value
+            .get(..2)
+            .and_then(block_type)
+            .unwrap_or_default()
+            .to_string(),
+        (3, 3) => block_name(value).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// The SZL id and index of a read-SZL request (`None` for a follow-up request).
 fn szl_request(data: &[u8]) -> Option<(u16, u16)> {
     // return code 0xFF | transport size | length u16 | SZL id u16 | index u16
@@ -742,6 +763,11 @@ pub struct Session {
     pub pushes: u64,
     /// COTP fragments with bytes in them, dropped (not reassembled).
     pub fragments_dropped: u64,
+    /// S7comm PDUs seen. ISO transport (TPKT + COTP) also carries MMS on port 102, so
+    /// a flow is S7comm once this is non-zero, not when its connection frames parse.
+    pub s7_pdus: u64,
+    /// S7comm-plus PDUs seen.
+    pub plus_pdus: u64,
 }
 
 impl Session {
@@ -772,11 +798,17 @@ impl Session {
             TpduKind::Data {
                 message: Some(Message::S7(pdu)),
                 ..
-            } => self.on_s7(dir, ts, &pdu, tpdu.flags, ops, facts),
+            } => {
+                self.s7_pdus += 1;
+                self.on_s7(dir, ts, &pdu, tpdu.flags, ops, facts);
+            }
             TpduKind::Data {
                 message: Some(Message::Plus(pdu)),
                 ..
-            } => self.on_plus(dir, ts, &pdu, tpdu.flags, ops),
+            } => {
+                self.plus_pdus += 1;
+                self.on_plus(dir, ts, &pdu, tpdu.flags, ops);
+            }
             _ => {}
         }
     }
@@ -838,7 +870,7 @@ impl Session {
                         if function.name == "unknown" {
                             flags.set(Flags::UNKNOWN_FUNCTION);
                         }
-                        let mut target = String::new();
+                        let mut target = userdata_target(param, pdu.data);
                         let mut szl = None;
                         if (param.group, param.subfunction) == (4, 1)
                             && let Some((id, index)) = szl_request(pdu.data)
@@ -892,8 +924,8 @@ impl Session {
                 if function.name == "unknown" {
                     flags.set(Flags::UNKNOWN_FUNCTION);
                 }
-                let target = format!("version {}", pdu.version);
-                let op = self.operation(PROTOCOL_PLUS, None, function, target, flags, ts);
+                // Item addresses are not decoded: no target.
+                let op = self.operation(PROTOCOL_PLUS, None, function, String::new(), flags, ts);
                 self.request(key, None, op, ops);
             }
             Some(0x32) => {

@@ -495,6 +495,52 @@ fn a_cyclic_data_request_is_userdata_group_2() {
     );
 }
 
+/// Userdata block functions (`iti_tia_s300_downloadOb1.pcapng` frames 9 and 19).
+const BLOCK_INFO_REQUEST: [u8; 37] = [
+    0x03, 0x00, 0x00, 0x25, // TPKT length 37
+    0x02, 0xf0, 0x80, // COTP DT, EOT
+    0x32, 0x07, 0x00, 0x00, // S7comm userdata
+    0xea, 0x0a, // PDU reference 0xea0a
+    0x00, 0x08, 0x00, 0x0c, // parameter length 8, data length 12
+    0x00, 0x01, 0x12, 0x04, // parameter head, length 4
+    0x11, 0x43, 0x03,
+    0x00, // method request, type 4 group 3 (block functions), get block info, sequence 0
+    0xff, 0x09, 0x00, 0x08, // return code, octet string, length 8
+    b'0', b'8', b'0', b'0', b'0', b'0', b'1', b'A', // 08 OB | 00001 | A (file system)
+];
+
+const LIST_BLOCKS_OF_TYPE: [u8; 31] = [
+    0x03, 0x00, 0x00, 0x1f, // TPKT length 31
+    0x02, 0xf0, 0x80, // COTP DT, EOT
+    0x32, 0x07, 0x00, 0x00, // S7comm userdata
+    0x8f, 0x0a, // PDU reference 0x8f0a
+    0x00, 0x08, 0x00, 0x06, // parameter length 8, data length 6
+    0x00, 0x01, 0x12, 0x04, // parameter head, length 4
+    0x11, 0x43, 0x02, 0x00, // method request, type 4 group 3, list blocks of type, sequence 0
+    0xff, 0x09, 0x00, 0x02, // return code, octet string, length 2
+    b'0', b'8', // block type 08: OB
+];
+
+#[test]
+fn block_functions_name_the_block() {
+    let (ops, _, _, session) = run(&[
+        (Direction::Orig, &BLOCK_INFO_REQUEST),
+        (Direction::Orig, &LIST_BLOCKS_OF_TYPE),
+    ]);
+    let got: Vec<_> = ops
+        .iter()
+        .map(|o| (o.function.code, o.function.name, o.target.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0x303, "get_block_info", "OB1"),
+            (0x302, "list_blocks_of_type", "OB")
+        ]
+    );
+    assert_eq!((session.s7_pdus, session.plus_pdus), (2, 0));
+}
+
 #[test]
 fn a_userdata_push_is_not_a_request() {
     let mut push = CYCLIC_UNSUBSCRIBE;
