@@ -147,6 +147,17 @@ impl PduParser for Parser {
         if command == 0x0001 {
             flags.set(Flags::UNKNOWN_FUNCTION);
         }
+        if matches!(command, 0x006F | 0x0070) {
+            // Interface handle (0 = CIP), timeout, item count at least.
+            match u32_at(&input[HEADER..total], 0) {
+                None => flags.set(Flags::BAD_LENGTH),
+                Some(0) => {}
+                Some(_) => flags.set(Flags::RESERVED_SET),
+            }
+            if length < 8 {
+                flags.set(Flags::BAD_LENGTH);
+            }
+        }
         Parsed::Pdu {
             pdu: Encap {
                 command,
@@ -169,10 +180,12 @@ fn known_status(status: u32) -> bool {
 }
 
 /// The name of an encapsulation command, `None` when the specification has none.
-/// 0x0001 is reserved but sent by Rockwell tools (tshark: "Unknown Command").
+/// 0x0001 is reserved but sent by Rockwell tools (tshark: "Unknown Command"). NOP
+/// (0x0000) is left out on purpose: 24 zero bytes would be a valid NOP, so zero
+/// padding or process data would pass for packets while resynchronising; a real NOP
+/// (it has no reply, and is rare) is skipped instead.
 pub fn command_name(command: u16) -> Option<&'static str> {
     Some(match command {
-        0x0000 => "nop",
         0x0001 => "reserved_0001",
         0x0004 => "list_services",
         0x0063 => "list_identity",

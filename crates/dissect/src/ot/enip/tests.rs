@@ -670,3 +670,35 @@ fn unregister_session_has_no_reply_and_a_stray_reply_is_counted() {
     );
     assert_eq!(session.unsolicited, 1);
 }
+
+#[test]
+fn zeros_after_a_gap_are_not_packets() {
+    let mut buf = StreamBuffer::new();
+    let mut seen = Vec::new();
+    buf.feed(&Parser, Direction::Orig, &STOP_REQUEST, |e| {
+        seen.push(e.command)
+    });
+    buf.gap(10);
+    let mut next = vec![0; 100];
+    next.extend_from_slice(&FORWARD_CLOSE);
+    buf.feed(&Parser, Direction::Orig, &next, |e| seen.push(e.command));
+    assert_eq!(seen, [0x70, 0x6f]);
+}
+
+#[test]
+fn a_short_send_rr_data_is_flagged() {
+    let Parsed::Pdu { pdu, .. } = parse(&[
+        0x6f, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]) else {
+        panic!()
+    };
+    assert!(pdu.flags.has(Flags::BAD_LENGTH));
+    let (ops, _, _) = run(&[(
+        Direction::Orig,
+        &[
+            0x6f, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+    )]);
+    assert_eq!(ops.len(), 1, "no CIP request in it");
+    assert!(ops[0].flags.has(Flags::BAD_LENGTH));
+}
