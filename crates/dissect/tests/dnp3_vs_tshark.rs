@@ -39,34 +39,43 @@ fn count(ops: Vec<OtOperation>, counts: &mut BTreeMap<u32, u64>) {
     }
 }
 
+/// Every operation of a capture, TCP flows first, in the order they finished.
+fn operations(path: &Path) -> Vec<OtOperation> {
+    let mut all = Vec::new();
+    common::replay_tcp::<Flow>(path, feed, |_, mut flow| {
+        flow.session.finish(&mut flow.ops);
+        all.append(&mut flow.ops);
+    });
+    all.extend(udp_operations(path));
+    all
+}
+
+fn feed(flow: &mut Flow, ports: (u16, u16), dir: Direction, ts: i64, chunk: Chunk<'_>) {
+    let Some(dir) = common::towards_server(PORT, ports, dir) else {
+        return;
+    };
+    let Flow { bufs, session, ops } = flow;
+    let mut facts = Vec::new();
+    match chunk {
+        Chunk::Data(bytes) => bufs[dir.index()].feed(&Parser, dir, bytes, |frame| {
+            session.on_frame(dir, ts, &frame, ops, &mut facts)
+        }),
+        Chunk::Gap(n) => {
+            bufs[dir.index()].gap(n);
+            session.gap(dir);
+        }
+    }
+}
+
 fn ours_tcp(path: &Path, counts: &mut BTreeMap<u32, u64>) {
-    common::replay_tcp::<Flow>(
-        path,
-        |flow, ports, dir, ts, chunk| {
-            let Some(dir) = common::towards_server(PORT, ports, dir) else {
-                return;
-            };
-            let Flow { bufs, session, ops } = flow;
-            let mut facts = Vec::new();
-            match chunk {
-                Chunk::Data(bytes) => bufs[dir.index()].feed(&Parser, dir, bytes, |frame| {
-                    session.on_frame(dir, ts, &frame, ops, &mut facts)
-                }),
-                Chunk::Gap(n) => {
-                    bufs[dir.index()].gap(n);
-                    session.gap(dir);
-                }
-            }
-        },
-        |_, mut flow| {
-            flow.session.finish(&mut flow.ops);
-            count(flow.ops, counts);
-        },
-    );
+    common::replay_tcp::<Flow>(path, feed, |_, mut flow| {
+        flow.session.finish(&mut flow.ops);
+        count(flow.ops, counts);
+    });
 }
 
 /// UDP: one session per (address, port) pair, direction towards port 20000.
-fn ours_udp(path: &Path, counts: &mut BTreeMap<u32, u64>) {
+fn udp_operations(path: &Path) -> Vec<OtOperation> {
     let mut file = CaptureFile::open(path).expect("capture opens");
     let mut sessions: HashMap<String, Session> = HashMap::new();
     let mut ops = Vec::new();
@@ -100,13 +109,13 @@ fn ours_udp(path: &Path, counts: &mut BTreeMap<u32, u64>) {
     for session in sessions.values_mut() {
         session.finish(&mut ops);
     }
-    count(ops, counts);
+    ops
 }
 
 fn ours(path: &Path) -> BTreeMap<u32, u64> {
     let mut counts = BTreeMap::new();
     ours_tcp(path, &mut counts);
-    ours_udp(path, &mut counts);
+    count(udp_operations(path), &mut counts);
     counts
 }
 
@@ -173,4 +182,75 @@ fn dnp3_requests_per_function_code_equal_tsharks() {
     }
     eprintln!("{}", report.join("\n"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What each capture's requests were and how they ended (no tshark needed).
+#[test]
+fn dnp3_operations_on_the_shared_captures() {
+    let Some(dir) = common::shared_pcaps("dnp3_operations_on_the_shared_captures") else {
+        return;
+    };
+    let cases: [(&str, &[&str]); 6] = [
+        (
+            "iti_cold_restart_and_response.pcap",
+            // IIN2 0x01: the outstation does not support cold restart.
+            &["cold_restart dst 10 exception:1"],
+        ),
+        (
+            "iti_direct_operate_crob_malform_but_good_crc.pcap",
+            &["direct_operate dst 4 g12v1 index 1 count 2 no_response bad_length,no_response"],
+        ),
+        (
+            "iti_full_exchange.pcap",
+            &[
+                "disable_unsolicited dst 10 g60v2 all ok",
+                "confirm dst 10 ok",
+                "write dst 10 g80v1 index 7 ok",
+                "read dst 10 g60v2 all ok",
+                "enable_unsolicited dst 10 g60v2 all ok",
+            ],
+        ),
+        (
+            "iti-opendnp3-8.2.4.2_dump.pcap",
+            &[
+                "select dst 1024 g12v1 index 10 count 4 ok",
+                "operate dst 1024 g12v1 index 10 count 4 ok",
+                "select dst 1024 g12v1 index 10 count 5 ok",
+                "direct_operate dst 1024 g12v1 index 10 count 5 ok",
+                // IIN2 0x04: parameter error (the second CROB's index is 65535).
+                "select dst 1024 g12v1 index 0 exception:4",
+            ],
+        ),
+        (
+            "zeek_dnp3_file_write.pcap",
+            &[
+                "open_file dst 4 g70v3 count 1 ok",
+                "write dst 4 g70v5 count 1 ok",
+                "close_file dst 4 g70v4 count 1 ok",
+            ],
+        ),
+        (
+            "zeek_dnp3_udp_select_operate.pcap",
+            &[
+                "select dst 1 g12v1 index 1 ok",
+                "operate dst 1 g12v1 index 1 ok",
+                "read dst 1 g60v2 all ok",
+            ],
+        ),
+    ];
+    for (name, expected) in cases {
+        let got: Vec<String> = operations(&dir.join(name))
+            .iter()
+            .map(|op| {
+                let flags: Vec<_> = op.flags.names().collect();
+                let line = format!("{} {} {}", op.function.name, op.target, op.status);
+                if flags.is_empty() {
+                    line
+                } else {
+                    format!("{line} {}", flags.join(","))
+                }
+            })
+            .collect();
+        assert_eq!(got, expected, "{name}");
+    }
 }
