@@ -38,6 +38,9 @@
 //! before each PDU); userdata responses split over several PDUs (long SZL lists) give
 //! identity facts from their first part only.
 //!
+//! `status`: an ack or ack-data's error class × 256 + error code; a userdata
+//! response's parameter error code, else its data return code when not 0xFF (success).
+//!
 //! `function` codes: a job's function byte (`pdu` = `job`); for userdata, function
 //! group × 256 + subfunction (`pdu` = `userdata`); for S7comm-plus, the 16-bit function
 //! code. S7comm-plus categories: set-variable functions → write, get/explore → read,
@@ -637,6 +640,11 @@ fn job_target(pdu: &S7Pdu<'_>) -> String {
                 .and_then(block_name);
             name.unwrap_or_default()
         }
+        // func | reserved | max AmQ calling u16 | max AmQ called u16 | PDU length u16
+        Some(0xf0) => match p.get(6..8) {
+            Some(&[hi, lo]) => format!("pdu_size {}", u16::from_be_bytes([hi, lo])),
+            _ => String::new(),
+        },
         Some(0x28 | 0x29) => {
             let mut out = pi_service_name(p)
                 .map(|n| String::from_utf8_lossy(n).into_owned())
@@ -834,8 +842,7 @@ impl Session {
                 if function.name == "unknown" {
                     flags.set(Flags::UNKNOWN_FUNCTION);
                 }
-                let op =
-                    self.operation(PROTOCOL, Some("job"), function, job_target(pdu), flags, ts);
+                let op = operation(PROTOCOL, Some("job"), function, job_target(pdu), flags, ts);
                 self.request(key, None, op, ops);
             }
             ACK | ACK_DATA => {
@@ -852,7 +859,7 @@ impl Session {
                     let mut flags = flags;
                     flags.set(Flags::BAD_LENGTH);
                     let function = describe_userdata(0, 0);
-                    let op = self.operation(
+                    let op = operation(
                         PROTOCOL,
                         Some("userdata"),
                         function,
@@ -881,8 +888,7 @@ impl Session {
                                 szl = Some(id);
                             }
                         }
-                        let op =
-                            self.operation(PROTOCOL, Some("userdata"), function, target, flags, ts);
+                        let op = operation(PROTOCOL, Some("userdata"), function, target, flags, ts);
                         self.request(key, szl, op, ops);
                     }
                     8 => {
@@ -925,33 +931,13 @@ impl Session {
                     flags.set(Flags::UNKNOWN_FUNCTION);
                 }
                 // Item addresses are not decoded: no target.
-                let op = self.operation(PROTOCOL_PLUS, None, function, String::new(), flags, ts);
+                let op = operation(PROTOCOL_PLUS, None, function, String::new(), flags, ts);
                 self.request(key, None, op, ops);
             }
             Some(0x32) => {
                 self.response(key, Status::Ok, flags, ops);
             }
             _ => self.pushes += 1,
-        }
-    }
-
-    fn operation(
-        &self,
-        protocol: &'static str,
-        pdu: Option<&'static str>,
-        function: Function,
-        target: String,
-        flags: Flags,
-        ts: i64,
-    ) -> OtOperation {
-        OtOperation {
-            protocol,
-            pdu,
-            function,
-            target,
-            status: Status::NoResponse,
-            flags,
-            ts,
         }
     }
 
@@ -997,6 +983,26 @@ impl Session {
             p.op.flags.set(Flags::NO_RESPONSE);
             ops.push(p.op);
         }
+    }
+}
+
+/// A request's record, waiting for its status.
+fn operation(
+    protocol: &'static str,
+    pdu: Option<&'static str>,
+    function: Function,
+    target: String,
+    flags: Flags,
+    ts: i64,
+) -> OtOperation {
+    OtOperation {
+        protocol,
+        pdu,
+        function,
+        target,
+        status: Status::NoResponse,
+        flags,
+        ts,
     }
 }
 

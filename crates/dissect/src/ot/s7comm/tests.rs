@@ -541,6 +541,31 @@ fn block_functions_name_the_block() {
     assert_eq!((session.s7_pdus, session.plus_pdus), (2, 0));
 }
 
+/// Setup communication (`iti_s7comm_varservice_libnodavedemo.pcap` frame 9).
+const SETUP_REQUEST: [u8; 25] = [
+    0x03, 0x00, 0x00, 0x19, // TPKT length 25
+    0x02, 0xf0, 0x80, // COTP DT, EOT
+    0x32, 0x01, 0x00, 0x00, // S7comm job, redundancy id
+    0xff, 0xff, // PDU reference 0xffff
+    0x00, 0x08, 0x00, 0x00, // parameter length 8, data length 0
+    0xf0, 0x00, // function 0xF0: setup communication, reserved
+    0x00, 0x01, 0x00, 0x01, // max AmQ calling 1, called 1
+    0x07, 0x80, // PDU length 1920
+];
+
+#[test]
+fn setup_communication_shows_the_pdu_size() {
+    let (ops, _, _, _) = run(&[(Direction::Orig, &SETUP_REQUEST)]);
+    assert_eq!(
+        (
+            ops[0].function.name,
+            ops[0].function.category,
+            ops[0].target.as_str()
+        ),
+        ("setup_communication", Category::Other, "pdu_size 1920")
+    );
+}
+
 #[test]
 fn a_userdata_push_is_not_a_request() {
     let mut push = CYCLIC_UNSUBSCRIBE;
