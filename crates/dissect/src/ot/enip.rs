@@ -21,10 +21,13 @@
 //! wrapped by Multiple_Service_Packet (0x0A) and by Unconnected_Send (0x52 on the
 //! Connection Manager, class 6) are emitted too, each after its wrapper.
 //!
-//! Matching: SendUnitData requests and responses by the CIP sequence count of the
-//! connected data item (the two directions use different connection ids, the
-//! sequence count is echoed); other commands by the sender context, which the target
-//! echoes. Failing both, the oldest outstanding request with the same command.
+//! Matching: SendUnitData requests and responses by connection and the CIP sequence
+//! count of the connected data item, which the target echoes. The two directions use
+//! different connection ids (O→T, T→O); the Forward_Open reply on the same TCP session
+//! pairs them. Where it was not seen (the capture started later, or the connection
+//! was opened elsewhere), by the sequence count alone. Other commands by the sender
+//! context, which the target echoes. Failing both, the oldest outstanding request
+//! with the same command.
 //! UnRegisterSession and Cancel have no reply and are emitted at once, status `ok`.
 //!
 //! Identity: ListIdentity replies (TCP or UDP) and replies to Get_Attributes_All of
@@ -66,6 +69,8 @@ pub const PORT: u16 = 44818;
 pub const IO_PORT: u16 = 2222;
 /// Requests remembered per flow while waiting for their responses.
 pub const MAX_OUTSTANDING: usize = 64;
+/// Connection id pairs remembered per flow (from Forward_Open replies).
+pub const MAX_CONNECTIONS: usize = 32;
 
 /// Encapsulation header length.
 const HEADER: usize = 24;
@@ -254,20 +259,43 @@ fn items<'a>(cpf: &'a [u8], flags: &mut Flags) -> Vec<Item<'a>> {
 
 /// The CIP message of a SendRRData / SendUnitData, with the connected data item's
 /// sequence count when it was connected.
-fn cip_message<'a>(encap: &Encap<'a>, flags: &mut Flags) -> Option<(Option<u16>, &'a [u8])> {
+fn cip_message<'a>(encap: &Encap<'a>, flags: &mut Flags) -> Option<Message<'a>> {
     // interface handle u32, timeout u16, then the CPF.
     let cpf = encap.data.get(6..)?;
+    let mut conn = None;
     for item in items(cpf, flags) {
         match item.kind {
-            0x00B2 => return Some((None, item.data)),
+            0x00A1 => conn = u32_at(item.data, 0),
+            0x00B2 => {
+                return Some(Message {
+                    conn: None,
+                    seq: None,
+                    cip: item.data,
+                });
+            }
             0x00B1 => {
                 let seq = u16_at(item.data, 0)?;
-                return Some((Some(seq), &item.data[2..]));
+                return Some(Message {
+                    conn,
+                    seq: Some(seq),
+                    cip: &item.data[2..],
+                });
             }
             _ => {}
         }
     }
     None
+}
+
+/// Where a CIP message travelled.
+#[derive(Debug, Clone, Copy)]
+struct Message<'a> {
+    /// Connection id of the connected address item (each direction has its own).
+    conn: Option<u32>,
+    /// CIP sequence count of connected data.
+    seq: Option<u16>,
+    /// The CIP message.
+    cip: &'a [u8],
 }
 
 /// What a CIP request's EPATH addresses.
@@ -513,6 +541,7 @@ struct Pending {
     command: u16,
     context: [u8; 8],
     seq: Option<u16>,
+    conn: Option<u32>,
     enip: OtOperation,
     /// The CIP operation and what it wraps.
     cip: Option<CipOp>,
@@ -666,6 +695,8 @@ impl Pending {
 #[derive(Debug, Default)]
 pub struct Session {
     outstanding: VecDeque<Pending>,
+    /// (O→T, T→O) connection ids from Forward_Open replies, newest last (bounded).
+    connections: VecDeque<(u32, u32)>,
     /// Responses that matched no request.
     pub unsolicited: u64,
 }
@@ -702,9 +733,10 @@ impl Session {
                 let pending = Pending {
                     command: encap.command,
                     context: encap.context,
-                    seq: cip.and_then(|(seq, _)| seq),
+                    seq: cip.and_then(|m| m.seq),
+                    conn: cip.and_then(|m| m.conn),
                     enip,
-                    cip: cip.and_then(|(_, msg)| CipOp::new(msg, ts, 0, false)),
+                    cip: cip.and_then(|m| CipOp::new(m.cip, ts, 0, false)),
                 };
                 if matches!(encap.command, 0x0066 | 0x0073) {
                     // No reply is defined for these.
@@ -722,12 +754,28 @@ impl Session {
                 self.outstanding.push_back(pending);
             }
             Direction::Resp => {
-                let seq = cip.and_then(|(seq, _)| seq);
+                let seq = cip.and_then(|m| m.seq);
+                // The request's connection id, when a Forward_Open reply paired it
+                // with the one this reply carries.
+                let o2t = cip.and_then(|m| m.conn).and_then(|t2o| {
+                    self.connections
+                        .iter()
+                        .rev()
+                        .find(|c| c.1 == t2o)
+                        .map(|c| c.0)
+                });
                 let same = |p: &Pending| p.command == encap.command;
                 let found = if seq.is_some() {
-                    self.outstanding
-                        .iter()
-                        .position(|p| same(p) && p.seq == seq)
+                    o2t.and_then(|o2t| {
+                        self.outstanding
+                            .iter()
+                            .position(|p| same(p) && p.seq == seq && p.conn == Some(o2t))
+                    })
+                    .or_else(|| {
+                        self.outstanding
+                            .iter()
+                            .position(|p| same(p) && p.seq == seq)
+                    })
                 } else {
                     self.outstanding
                         .iter()
@@ -747,7 +795,18 @@ impl Session {
                 };
                 done.enip.flags.0 |= flags.0;
                 if let Some(c) = &mut done.cip {
-                    c.answer(cip.map(|(_, msg)| msg), facts);
+                    let msg = cip.map(|m| m.cip);
+                    c.answer(msg, facts);
+                    if matches!((c.service, c.class), (0x54 | 0x5B, Some(6)))
+                        && c.op.status == Status::Ok
+                        && let Some(rsp) = msg.and_then(parse_cip_response)
+                        && let (Some(o2t), Some(t2o)) = (u32_at(rsp.data, 0), u32_at(rsp.data, 4))
+                    {
+                        if self.connections.len() >= MAX_CONNECTIONS {
+                            self.connections.pop_front();
+                        }
+                        self.connections.push_back((o2t, t2o));
+                    }
                 }
                 done.emit(ops, false);
             }

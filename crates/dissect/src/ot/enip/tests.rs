@@ -702,3 +702,56 @@ fn a_short_send_rr_data_is_flagged() {
     assert_eq!(ops.len(), 1, "no CIP request in it");
     assert!(ops[0].flags.has(Flags::BAD_LENGTH));
 }
+
+/// Forward_Open (`emreekin_ControlLogix_Logix5000_download_upload_run.pcap` frame 142).
+fn forward_open() -> Vec<u8> {
+    hex(
+        "6f 00 40 00 00 01 02 12 00 00 00 00 05 00 00 00 00 00 00 00 00 00 00 00 \
+         00 00 00 00 00 00 02 00 00 00 00 00 b2 00 30 00 \
+         54 02 20 06 24 01 06 9b \
+         00 00 00 00 49 05 00 80 49 05 4d 00 45 61 fa 11 \
+         02 00 00 00 80 84 1e 00 f8 43 80 84 1e 00 f8 43 a3 03 01 00 20 02 24 01",
+    )
+}
+
+/// Its reply (frame 149): O->T id 0x01510904, T->O id 0x80000549.
+fn forward_open_reply() -> Vec<u8> {
+    hex(
+        "6f 00 2e 00 00 01 02 12 00 00 00 00 05 00 00 00 00 00 00 00 00 00 00 00 \
+         00 00 00 00 00 00 02 00 00 00 00 00 b2 00 1e 00 \
+         d4 00 00 00 \
+         04 09 51 01 49 05 00 80 49 05 4d 00 45 61 fa 11 80 84 1e 00 80 84 1e 00 00 00",
+    )
+}
+
+#[test]
+fn forward_open_pairs_the_connection_ids_for_matching() {
+    let with = |conn: [u8; 4], seq: u8, mut pdu: Vec<u8>| {
+        pdu[36..40].copy_from_slice(&conn);
+        pdu[44] = seq;
+        pdu
+    };
+    let (fo, fo_reply) = (forward_open(), forward_open_reply());
+    // Another connection (unknown ids) and the opened one, both at sequence count 5.
+    let other = with([9, 9, 9, 9], 5, STOP_REQUEST.to_vec());
+    let opened = with([0x04, 0x09, 0x51, 0x01], 5, STOP_REQUEST.to_vec());
+    let reply = with([0x49, 0x05, 0x00, 0x80], 5, STOP_REPLY_CONFLICT.to_vec());
+    let (ops, _, _) = run(&[
+        (Direction::Orig, &fo),
+        (Direction::Resp, &fo_reply),
+        (Direction::Orig, &other),
+        (Direction::Orig, &opened),
+        (Direction::Resp, &reply),
+    ]);
+    assert_eq!(
+        summary(&ops[..2]),
+        [
+            ("enip", 0x6f, "send_rr_data", Status::Ok),
+            ("cip", 0x54, "forward_open", Status::Ok),
+        ]
+    );
+    // The reply answers the opened connection's request (ts 3), not the older one.
+    let stops: Vec<_> = ops.iter().filter(|o| o.function.code == 7).collect();
+    assert_eq!((stops[0].ts, stops[0].status), (3, Status::Exception(0x10)));
+    assert_eq!((stops[1].ts, stops[1].status), (2, Status::NoResponse));
+}
