@@ -234,3 +234,53 @@ fn szl_reads_identify_the_et200s_cpu() {
         assert!(facts.contains(fact), "{fact} not in {facts:?}");
     }
 }
+
+/// Content decides: on every shared capture, TCP flows that do not use port 102
+/// (Modbus, EtherNet/IP, DNP3, HTTP, ...) yield no S7 operation.
+#[test]
+fn no_s7_off_port_102() {
+    let Some(dir) = common::shared_pcaps("no_s7_off_port_102") else {
+        return;
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("pcaps directory reads")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap")
+        })
+        .collect();
+    entries.sort();
+    for path in entries {
+        // Link types the reader does not decode (MS/TP, ...) carry no TCP.
+        if mamori_wire::capture::file::CaptureFile::open(&path).is_err() {
+            continue;
+        }
+        let mut found = 0usize;
+        common::replay_tcp::<Flow>(
+            &path,
+            |flow, ports, dir, ts, chunk| {
+                if ports.0 == PORT || ports.1 == PORT {
+                    return;
+                }
+                let Flow {
+                    bufs,
+                    session,
+                    ops,
+                    facts,
+                } = flow;
+                match chunk {
+                    Chunk::Data(bytes) => bufs[dir.index()].feed(&Parser, dir, bytes, |tpdu| {
+                        session.on_tpdu(dir, ts, &tpdu, ops, facts)
+                    }),
+                    Chunk::Gap(n) => bufs[dir.index()].gap(n),
+                }
+            },
+            |_, mut flow| {
+                flow.session.finish(&mut flow.ops);
+                found += flow.ops.len();
+            },
+        );
+        assert_eq!(found, 0, "{}", path.display());
+    }
+}
