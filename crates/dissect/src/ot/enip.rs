@@ -41,7 +41,7 @@
 //! public; `emreekin_ControlLogix_Logix5000_download_upload_run.pcap` shows
 //! Set_Attribute_List and service 0x4D to class 0xAC instance 1, which tshark 4.0
 //! leaves unnamed. They are logged with their codes (0x4D on 0xAC as
-//! `logix_controller_specific`, `other`); a public reference or a labelled capture is
+//! `class_specific`, `other`); a public reference or a labelled capture is
 //! needed to call them `program` or `control`. Stop (0x07), Start (0x06) and Reset
 //! (0x05) to any class are `control`.
 //!
@@ -475,8 +475,9 @@ pub fn parse_cip_response(msg: &[u8]) -> Option<CipResponse<'_>> {
 
 /// The name and category of a CIP service on `class` (class-specific codes 0x4B..=0x63
 /// depend on it: on the Connection Manager, class 6, 0x4E is Forward_Close and 0x52
-/// Unconnected_Send; on the Logix controller object, 0xAC, they are not public and
-/// stay `other`; elsewhere they are read as the Logix tag services).
+/// Unconnected_Send; addressed to a tag, by name (no class in the path) or as a
+/// Symbol object instance (class 0x6B), they are the Logix tag services; on other
+/// classes they are not public and stay `class_specific`, `other`).
 pub fn describe_service(service: u8, class: Option<u32>) -> (Function, bool) {
     use Category::*;
     let (name, category) = match (service, class) {
@@ -512,9 +513,9 @@ pub fn describe_service(service: u8, class: Option<u32>) -> (Function, bool) {
         (0x57, Some(6)) => ("search_connection_data", Diagnostic),
         (0x5A, Some(6)) => ("get_connection_owner", Diagnostic),
         (0x5B, Some(6)) => ("large_forward_open", Other),
-        // The Logix controller object (0xAC): its class-specific services are not
-        // public; the download/upload/run capture sends 0x4D to it, unnamed by tshark.
-        (0x4B..=0x63, Some(0xAC)) => ("logix_controller_specific", Other),
+        // Other classes' own services are not public (Logix uses 0x4C and 0x4E on
+        // class 0xB2 for read lists, 0x4D on the controller object 0xAC, ...).
+        (0x4B..=0x63, Some(c)) if c != 0x6B => ("class_specific", Other),
         (0x4C, _) => ("read_tag", Read),
         (0x4D, _) => ("write_tag", Write),
         (0x4E, _) => ("read_modify_write_tag", Write),

@@ -443,6 +443,13 @@ fn logix_services_depend_on_the_class() {
         (read.name, read.category),
         ("read_tag_fragmented", Category::Read)
     );
+    // 0x4E on a tag is Read-Modify-Write; on class 0xB2 (what FactoryTalk sends in
+    // emreekin_ControlLogix_FactoryTalk_HMI.pcap) it is not public, so not a write.
+    let b2 = describe_service(0x4e, Some(0xb2));
+    assert_eq!(
+        (b2.0.name, b2.0.category, b2.1),
+        ("class_specific", Category::Other, true)
+    );
     let rmw = describe_service(0x4e, None).0;
     assert_eq!(rmw.category, Category::Write);
     assert_eq!(
