@@ -12,43 +12,48 @@
 //! (CC-Link IE, PROFINET RT, GOOSE) send identical frames every few hundred
 //! microseconds by design, and those are real traffic.
 //!
-//! Recent fingerprints live in a fixed open-addressing table (no allocation per
-//! packet, no deletions): an entry older than the window counts as free. A probe run
-//! is at most [`PROBES`] slots; if all are live, the oldest is overwritten. That can
-//! only forget a frame when more than [`PROBES`] live fingerprints crowd one run, which
-//! at the table's size takes far more than a million frames per second.
+//! Recent fingerprints live in a fixed table of buckets (no allocation per packet, no
+//! deletions). A fingerprint belongs to one bucket of [`WAYS`] entries and appears there
+//! at most once; a lookup compares them all. New fingerprints take a bucket's entries
+//! in turn, each replacing the one filled longest ago; a frame seen again after the
+//! window refreshes its own entry. An entry older than the window no longer counts.
+//! That can only forget a frame when more than [`WAYS`] live fingerprints share one
+//! bucket, which at the table's size takes far more than a million frames per second.
 
 use mamori_wire::Timestamp;
 
-/// Slots in the table (a power of two).
-const SLOTS: usize = 1 << 17;
-/// Slots examined per lookup.
-const PROBES: usize = 8;
+/// Buckets in the table (a power of two).
+const BUCKETS: usize = 1 << 14;
+/// Entries per bucket.
+const WAYS: usize = 8;
 
+/// The fingerprints of one bucket and when each was seen.
 #[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    fingerprint: u64,
-    /// Nanoseconds; 0 marks a never-used slot.
-    seen: i64,
+struct Bucket {
+    fingerprints: [u64; WAYS],
+    /// Nanoseconds; 0 marks a never-used entry.
+    seen: [i64; WAYS],
+    /// The entry the next new fingerprint takes (the one filled longest ago).
+    next: u8,
 }
 
 /// Remembers recent frames and recognises their copies.
 #[derive(Debug)]
 pub struct DuplicateFilter {
     window_nanos: i64,
-    /// `None` when the filter is disabled. A fixed-size array, so that a slot index
-    /// masked to `SLOTS - 1` needs no bounds check.
-    table: Option<Box<[Slot; SLOTS]>>,
+    /// `None` when the filter is disabled. A fixed-size array, so that a bucket index
+    /// masked to `BUCKETS - 1` needs no bounds check.
+    table: Option<Box<[Bucket; BUCKETS]>>,
 }
 
 impl DuplicateFilter {
     /// A filter with the given window (0 disables it).
     pub fn new(window_nanos: i64) -> Self {
         let table = (window_nanos > 0).then(|| {
-            vec![Slot::default(); SLOTS]
+            vec![Bucket::default(); BUCKETS]
                 .into_boxed_slice()
                 .try_into()
-                .expect("a vector of SLOTS slots")
+                .expect("a vector of BUCKETS buckets")
         });
         DuplicateFilter {
             window_nanos,
@@ -65,35 +70,25 @@ impl DuplicateFilter {
         };
         let fp = fingerprint(frame);
         let now = ts.0;
-        // A slot is live when it was seen within the window: `now - seen <= window`.
+        let bucket = &mut table[fp as usize & (BUCKETS - 1)];
+        // An entry is live when it was seen within the window: `now - seen <= window`.
         let horizon = now.saturating_sub(self.window_nanos);
-        let mut free: Option<usize> = None;
-        let mut oldest = (i64::MAX, 0usize);
-        for i in 0..PROBES {
-            let idx = (fp as usize).wrapping_add(i) & (SLOTS - 1);
-            let slot = table[idx];
-            if slot.seen == 0 {
-                // Never used: nothing was ever placed past it in this run.
-                free.get_or_insert(idx);
-                break;
+        // A bucket holds each fingerprint at most once: a frame seen again after the
+        // window refreshes its entry rather than taking another.
+        if let Some(i) = bucket.fingerprints.iter().position(|&f| f == fp)
+            && bucket.seen[i] != 0
+        {
+            if bucket.seen[i] >= horizon {
+                return true;
             }
-            if slot.seen >= horizon {
-                if slot.fingerprint == fp {
-                    return true;
-                }
-                if slot.seen < oldest.0 {
-                    oldest = (slot.seen, idx);
-                }
-            } else if free.is_none() {
-                free = Some(idx);
-            }
+            bucket.seen[i] = if now == 0 { 1 } else { now };
+            return false;
         }
-        let at = free.unwrap_or(oldest.1);
+        let at = usize::from(bucket.next);
+        bucket.fingerprints[at] = fp;
         // A timestamp of exactly 0 would read as "never used"; nudge it.
-        table[at] = Slot {
-            fingerprint: fp,
-            seen: if now == 0 { 1 } else { now },
-        };
+        bucket.seen[at] = if now == 0 { 1 } else { now };
+        bucket.next = ((at + 1) % WAYS) as u8;
         false
     }
 }
@@ -141,6 +136,17 @@ mod tests {
         let mut other = frame;
         other[20] = 1;
         assert!(!f.is_duplicate(Timestamp(10_000_001), &other));
+    }
+
+    #[test]
+    fn a_frame_seen_again_after_the_window_is_remembered_anew() {
+        let mut f = DuplicateFilter::new(3_000_000);
+        let frame = [9u8; 120];
+        assert!(!f.is_duplicate(Timestamp(1), &frame));
+        assert!(!f.is_duplicate(Timestamp(50_000_000), &frame));
+        assert!(f.is_duplicate(Timestamp(51_000_000), &frame));
+        assert!(!f.is_duplicate(Timestamp(60_000_000), &frame));
+        assert!(f.is_duplicate(Timestamp(60_000_001), &frame));
     }
 
     #[test]
