@@ -30,7 +30,9 @@
 //! S7comm-plus notifications (0x33) are counted, not logged as operations.
 //!
 //! **Content decides**: a DT whose complete user data starts with neither 0x32 nor 0x72
-//! (MMS on port 102, for instance) is not this protocol. Connection frames (CR, CC, DR,
+//! (MMS on port 102, for instance), or with 0x32 and a ROSCTR S7comm does not define,
+//! or with 0x72 and a version S7comm-plus does not use (1, 2, 3, 0xFE), is not this
+//! protocol. Connection frames (CR, CC, DR,
 //! ...) are plain ISO transport and are accepted as such; they carry no operation.
 //!
 //! **Limits**: COTP fragments (DT without EOT) that carry bytes are counted and dropped,
@@ -195,7 +197,10 @@ impl PduParser for Parser {
                         Some(m) => Some(Message::S7(m)),
                         None => return Parsed::NotThisProtocol,
                     },
-                    (Some(0x72), true) => Some(Message::Plus(parse_plus(payload, &mut flags))),
+                    (Some(0x72), true) => match parse_plus(payload, &mut flags) {
+                        Some(m) => Some(Message::Plus(m)),
+                        None => return Parsed::NotThisProtocol,
+                    },
                     (Some(_), true) => return Parsed::NotThisProtocol,
                     (Some(_), false) => None,
                 };
@@ -278,9 +283,13 @@ fn parse_s7<'a>(p: &'a [u8], flags: &mut Flags) -> Option<S7Pdu<'a>> {
     })
 }
 
-/// Parses an S7comm-plus header (the payload starts with 0x72).
-fn parse_plus(p: &[u8], flags: &mut Flags) -> PlusPdu {
-    let version = p.get(1).copied().unwrap_or(0);
+/// Parses an S7comm-plus header (the payload starts with 0x72); `None` when the
+/// version is not one S7comm-plus uses (then it is not taken for S7comm-plus).
+fn parse_plus(p: &[u8], flags: &mut Flags) -> Option<PlusPdu> {
+    let version = *p.get(1)?;
+    if !matches!(version, 1..=3 | 0xfe) {
+        return None;
+    }
     // Version 3 adds an integrity part (its length, then a digest) before the opcode.
     let start = match (version, p.get(4)) {
         (3, Some(&digest)) => 5 + usize::from(digest),
@@ -298,19 +307,19 @@ fn parse_plus(p: &[u8], flags: &mut Flags) -> PlusPdu {
     if opcode.is_some() && (field(3).is_none() || field(7).is_none()) {
         flags.set(Flags::BAD_LENGTH);
     }
-    if !matches!(version, 1..=3 | 0xfe) || opcode.is_some_and(|o| !(0x31..=0x33).contains(&o)) {
+    if opcode.is_some_and(|o| !(0x31..=0x33).contains(&o)) {
         flags.set(Flags::UNKNOWN_FUNCTION);
     }
-    PlusPdu {
+    Some(PlusPdu {
         version,
         opcode,
         function: field(3).unwrap_or(0),
         sequence: field(7).unwrap_or(0),
-    }
+    })
 }
 
-/// The userdata parameter: (type nibble, function group, subfunction, sequence, last
-/// data unit, error code).
+/// What the userdata parameter says: its type (0 push, 4 request, 8 response),
+/// function group, subfunction and error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct UserdataParam {
     kind: u8,

@@ -625,7 +625,7 @@ fn s7comm_plus_version_3_skips_the_integrity_part() {
     p.extend_from_slice(&[0xaa; 32]); // digest
     p.extend_from_slice(&[0x31, 0x00, 0x00, 0x04, 0xf2, 0x00, 0x00, 0x00, 0x09]); // request, SetVariable, sequence 9
     let mut flags = Flags::default();
-    let plus = parse_plus(&p, &mut flags);
+    let plus = parse_plus(&p, &mut flags).expect("version 3");
     assert_eq!(
         (plus.opcode, plus.function, plus.sequence),
         (Some(0x31), 0x04f2, 9)
@@ -793,4 +793,14 @@ fn check_contract(bytes: &[u8]) -> Result<(), TestCaseError> {
         Parsed::NotThisProtocol => {}
     }
     Ok(())
+}
+
+#[test]
+fn a_protocol_id_alone_does_not_make_s7() {
+    let mut job = READ_REQUEST;
+    job[8] = 0x09; // patched: ROSCTR 9, which S7comm does not define
+    assert_eq!(parse(&job), Parsed::NotThisProtocol);
+    let mut plus = s7plus_get_response();
+    plus[8] = 0x42; // patched: S7comm-plus version 0x42
+    assert_eq!(parse(&plus), Parsed::NotThisProtocol);
 }
