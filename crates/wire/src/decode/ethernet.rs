@@ -28,6 +28,7 @@ impl MacAddr {
         self.0[0] & 2 == 2
     }
 
+    #[inline]
     fn from_slice(b: &[u8]) -> MacAddr {
         let mut a = [0u8; 6];
         a.copy_from_slice(&b[..6]);
@@ -139,17 +140,17 @@ pub(crate) fn link_layer(
 
 #[inline]
 fn ethernet_ii(data: &[u8]) -> Result<(L2Header, u16, &[u8]), DecodeError> {
-    if data.len() < 14 {
+    let Some((header, rest)) = data.split_first_chunk::<14>() else {
         return Err(DecodeError::Truncated("ethernet"));
-    }
+    };
     let mut l2 = L2Header {
-        dst: Some(MacAddr::from_slice(&data[0..6])),
-        src: Some(MacAddr::from_slice(&data[6..12])),
+        dst: Some(MacAddr::from_slice(&header[0..6])),
+        src: Some(MacAddr::from_slice(&header[6..12])),
         vlans: VlanStack::EMPTY,
     };
     let (ethertype, rest) = strip_vlan_tags(
-        u16::from_be_bytes([data[12], data[13]]),
-        &data[14..],
+        u16::from_be_bytes([header[12], header[13]]),
+        rest,
         &mut l2.vlans,
     )?;
     Ok((l2, ethertype, rest))
