@@ -23,6 +23,7 @@
 //! follow in `it`.
 
 pub mod contract;
+pub mod it;
 pub mod ot;
 pub mod record;
 pub mod stream;
