@@ -529,7 +529,8 @@ pub struct DhcpRecord {
     /// [`os_hint`] of the vendor class and parameter list.
     pub os_hint: Option<&'static str>,
     /// Violations in its messages; `unsolicited_response` when it began with a server
-    /// message, `no_response` when no server answered, `too_many_outstanding` when
+    /// message, `no_response` when no server answered (DECLINE and RELEASE expect no
+    /// answer), `too_many_outstanding` when
     /// pushed out by [`MAX_EXCHANGES`].
     pub flags: Flags,
 }
@@ -641,7 +642,9 @@ impl Session {
             (msg.from_client(), msg.message_type),
             (false, Some(5 | 6)) | (true, Some(4 | 7))
         );
-        if done && let Some(ex) = self.exchanges.remove(i) {
+        if done && let Some(mut ex) = self.exchanges.remove(i) {
+            // Nothing answers a DECLINE or RELEASE.
+            ex.server_seen |= msg.from_client();
             records.push(close(ex));
         }
     }
@@ -734,9 +737,11 @@ fn merge(
                 r.mac = Some(MacAddr(m));
             }
         }
-        if let Some(v) = &r.vendor_class {
-            let p = msg.param_list.as_deref();
-            r.os_hint = os_hint(v, p).or(r.os_hint);
+        // A later message without option 55 keeps the hint its list refined.
+        if let Some(v) = &r.vendor_class
+            && (msg.param_list.is_some() || r.os_hint.is_none())
+        {
+            r.os_hint = os_hint(v, msg.param_list.as_deref());
         }
     } else {
         ex.server_seen = true;

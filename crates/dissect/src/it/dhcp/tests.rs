@@ -232,6 +232,45 @@ fn exchanges_time_out_on_packet_time_and_are_bounded() {
 }
 
 #[test]
+fn a_relayed_exchange_and_a_release() {
+    let relay = Ipv4Addr::new(10, 1, 0, 1);
+    // The XP request relayed: giaddr set, sent by the relay to the server.
+    let mut request = xp_request();
+    request[3] = 1; // hops
+    request[24..28].copy_from_slice(&relay.octets()); // giaddr
+    let mut ack = xp_ack();
+    ack[24..28].copy_from_slice(&relay.octets());
+    // A later REQUEST without options 55 and 60 keeps the exchange's hint.
+    let mut again = header(1, 0x3903_f326, false, [0; 4], [0; 4]);
+    again[24..28].copy_from_slice(&relay.octets());
+    again.extend_from_slice(&[
+        53, 1, 3, 60, 8, b'M', b'S', b'F', b'T', b' ', b'5', b'.', b'0', 255,
+    ]);
+    let mut release = header(1, 9, false, [192, 168, 0, 10], [0; 4]);
+    release.extend_from_slice(&[53, 1, 7, 54, 4, 192, 168, 0, 1, 255]); // RELEASE
+    let (records, _) = run(&[
+        (relay, request),
+        (relay, again),
+        (Ipv4Addr::new(192, 168, 0, 1), ack),
+        (Ipv4Addr::new(192, 168, 0, 10), release),
+    ]);
+    assert_eq!(records.len(), 2);
+    let r = &records[0];
+    assert_eq!(r.relay_addr, Some(relay));
+    assert_eq!(r.client_addr, None, "the relay is not the client");
+    assert_eq!(r.server_addr, Some(Ipv4Addr::new(192, 168, 0, 1)));
+    assert_eq!(r.os_hint, Some("Windows 2000/XP/Server 2003"));
+    assert_eq!(
+        r.msg_type_names().collect::<Vec<_>>(),
+        ["REQUEST", "REQUEST", "ACK"]
+    );
+    let r = &records[1];
+    assert_eq!(r.msg_type_names().collect::<Vec<_>>(), ["RELEASE"]);
+    assert_eq!(r.client_addr, Some(Ipv4Addr::new(192, 168, 0, 10)));
+    assert_eq!(r.flags, Flags::default(), "a RELEASE expects no answer");
+}
+
+#[test]
 fn a_reply_without_request_is_flagged() {
     let (records, _) = run(&[(Ipv4Addr::new(192, 168, 0, 1), xp_ack())]);
     assert!(records[0].flags.has(Flags::UNSOLICITED_RESPONSE));
