@@ -139,6 +139,11 @@ pub struct Name<'a> {
 }
 
 impl<'a> Name<'a> {
+    /// The name starting at `at` in `msg` (checked when read: see [`Labels`]).
+    pub fn at(msg: &'a [u8], at: usize) -> Self {
+        Name { msg, at }
+    }
+
     /// The labels, in order, decompressed (the root gives none).
     pub fn labels(&self) -> Labels<'a> {
         Labels {

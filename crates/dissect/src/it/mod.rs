@@ -1,10 +1,11 @@
 //! IT protocols that name devices.
 //!
 //! [`dns`] covers DNS (UDP and TCP 53), mDNS (UDP 5353) and LLMNR (UDP 5355): one wire
-//! format, three conventions. `nbns` (NetBIOS name service, UDP 137) will follow.
+//! format, three conventions. [`nbns`] covers the NetBIOS name service (UDP 137).
 //! [`dhcp`] covers DHCP for IPv4 (UDP 67/68): host names, vendor class, parameter list;
 //! [`dhcpv6`] DHCPv6 (UDP 546/547): DUIDs, FQDN, vendor class, option request list.
 
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod nbns;
