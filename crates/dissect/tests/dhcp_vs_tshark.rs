@@ -1,14 +1,16 @@
 //! Acceptance: on a simulated plant morning (office PCs boot and lease addresses),
-//! DHCP messages per message type, and the host names and vendor classes seen, equal
-//! tshark's.
+//! DHCP messages per message type, and the host names, vendor classes, parameter
+//! lists, client MACs and servers seen, equal tshark's.
 //!
 //! Rule: tshark 4.0, display filter `dhcp`; a message is each frame with a
 //! `dhcp.option.dhcp` value, counted by that value (option 53); host names are the set
-//! of `dhcp.option.hostname` values, vendor classes the set of
-//! `dhcp.option.vendor_class_id` values. mamori: every UDP datagram from or to port 67
-//! or 68 that [`parse_datagram`] reads, counted by `message_type`; host names and
-//! vendor classes are those of the [`DhcpRecord`]s one [`Session`] (fed every
-//! datagram) emits. Each DORA exchange must be one record with the four types.
+//! of `dhcp.option.hostname` values, vendor classes of `dhcp.option.vendor_class_id`,
+//! parameter lists of each frame's `dhcp.option.request_list_item` values joined by
+//! commas, client MACs of `dhcp.hw.mac_addr`, servers of `dhcp.option.dhcp_server_id`.
+//! mamori: every UDP datagram between ports 67/68 that [`parse_datagram`] reads,
+//! counted by `message_type`; the sets are those of the [`DhcpRecord`]s one
+//! [`Session`] (fed every datagram) emits. Each DORA exchange must be one record with
+//! the four types, and each record must carry a MAC, an assigned address and a server.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -87,6 +89,9 @@ struct Theirs {
     per_type: BTreeMap<String, u64>,
     host_names: BTreeSet<String>,
     vendor_classes: BTreeSet<String>,
+    param_lists: BTreeSet<String>,
+    macs: BTreeSet<String>,
+    servers: BTreeSet<String>,
 }
 
 fn theirs(path: &Path) -> Theirs {
@@ -97,12 +102,18 @@ fn theirs(path: &Path) -> Theirs {
             "dhcp.option.dhcp",
             "dhcp.option.hostname",
             "dhcp.option.vendor_class_id",
+            "dhcp.option.request_list_item",
+            "dhcp.hw.mac_addr",
+            "dhcp.option.dhcp_server_id",
         ],
     );
     let mut t = Theirs {
         per_type: BTreeMap::new(),
         host_names: BTreeSet::new(),
         vendor_classes: BTreeSet::new(),
+        param_lists: BTreeSet::new(),
+        macs: BTreeSet::new(),
+        servers: BTreeSet::new(),
     };
     for f in frames {
         for code in &f[0] {
@@ -113,6 +124,11 @@ fn theirs(path: &Path) -> Theirs {
         }
         t.host_names.extend(f[1].iter().cloned());
         t.vendor_classes.extend(f[2].iter().cloned());
+        if !f[3].is_empty() {
+            t.param_lists.insert(f[3].join(","));
+        }
+        t.macs.extend(f[4].iter().cloned());
+        t.servers.extend(f[5].iter().cloned());
     }
     t
 }
@@ -148,6 +164,12 @@ fn dhcp_messages_names_and_vendor_classes_equal_tsharks() {
     assert_eq!(o.per_type, t.per_type);
     assert_eq!(host_names, t.host_names);
     assert_eq!(vendor_classes, t.vendor_classes);
+    let set = |f: fn(&DhcpRecord) -> Option<String>| -> BTreeSet<String> {
+        o.records.iter().filter_map(f).collect()
+    };
+    assert_eq!(set(|r| r.param_list.clone()), t.param_lists);
+    assert_eq!(set(|r| r.mac.map(|m| m.to_string())), t.macs);
+    assert_eq!(set(|r| r.server_addr.map(|a| a.to_string())), t.servers);
     // One record per exchange: each boot's DISCOVER, OFFER, REQUEST, ACK together.
     let dora = o
         .records
