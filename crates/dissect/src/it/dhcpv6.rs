@@ -394,5 +394,172 @@ fn duid(data: &[u8], flags: &mut Flags) -> Option<Duid> {
     })
 }
 
+/// Exchanges a session follows at once; beyond it the oldest is emitted.
+pub const MAX_EXCHANGES: usize = 256;
+/// An exchange with no message for this long (nanoseconds of packet time) is emitted.
+pub const EXCHANGE_TIMEOUT: i64 = 30_000_000_000;
+
+/// One DHCPv6 transaction (a client message, its retransmissions and the server's
+/// answers), a row of `dhcp.jsonl` for IPv6. For the asset ledger the client is
+/// `client_mac` (from its DUID) or `client_duid`, named by `fqdn`, with `vendor_class`
+/// and `oro` as OS fingerprint inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Dhcpv6Record {
+    /// Nanoseconds since the epoch of the first message.
+    pub ts: i64,
+    /// Nanoseconds between the first and last message.
+    pub duration: i64,
+    /// Transaction id.
+    pub transaction_id: u32,
+    /// Message types in order (names: [`message_type_name`]).
+    pub msg_types: Vec<u8>,
+    /// The client's DUID, hex.
+    pub client_duid: Option<String>,
+    /// The MAC in the client's DUID (LLT or LL over Ethernet).
+    pub client_mac: Option<MacAddr>,
+    /// The server's DUID, hex.
+    pub server_duid: Option<String>,
+    /// Option 39 from the client.
+    pub fqdn: Option<String>,
+    /// Option 16 from the client: `"311 MSFT 5.0"` (enterprise number, class data).
+    pub vendor_class: Option<String>,
+    /// Option 6 from the client, `"17,23,24,39"`.
+    pub oro: Option<String>,
+    /// IA_NA addresses the server assigned.
+    pub assigned_addrs: Vec<Ipv6Addr>,
+    /// Violations; `no_response` when no server answered.
+    pub flags: Flags,
+}
+
+#[derive(Debug)]
+struct Exchange {
+    key: (u32, Option<String>),
+    last: i64,
+    answered: bool,
+    record: Dhcpv6Record,
+}
+
+/// Aggregates messages into transactions by (transaction id, client DUID), bounded
+/// by [`MAX_EXCHANGES`]; a REPLY ends one, otherwise [`Session::expire`] or
+/// [`Session::finish`] does.
+#[derive(Debug, Default)]
+pub struct Session {
+    exchanges: std::collections::VecDeque<Exchange>,
+    /// Datagrams that were not DHCPv6.
+    pub not_dhcpv6: u64,
+}
+
+impl Session {
+    /// Takes one UDP payload on port 546 or 547 that travelled in `dir` at `ts`.
+    /// Returns whether it was DHCPv6.
+    pub fn on_datagram(
+        &mut self,
+        dir: Direction,
+        ts: i64,
+        payload: &[u8],
+        records: &mut Vec<Dhcpv6Record>,
+        facts: &mut Vec<IdentityFact>,
+    ) -> bool {
+        let Some(msg) = parse_datagram(payload) else {
+            self.not_dhcpv6 += 1;
+            return false;
+        };
+        self.expire(ts, records);
+        let key = (
+            msg.transaction_id,
+            msg.client_id.as_ref().map(|d| d.hex.clone()),
+        );
+        let i = match self.exchanges.iter().position(|e| e.key == key) {
+            Some(i) => i,
+            None => {
+                if self.exchanges.len() >= MAX_EXCHANGES
+                    && let Some(mut old) = self.exchanges.pop_front()
+                {
+                    old.record.flags.set(Flags::TOO_MANY_OUTSTANDING);
+                    records.push(close(old));
+                }
+                let record = Dhcpv6Record {
+                    ts,
+                    transaction_id: msg.transaction_id,
+                    ..Dhcpv6Record::default()
+                };
+                self.exchanges.push_back(Exchange {
+                    key,
+                    last: ts,
+                    answered: false,
+                    record,
+                });
+                self.exchanges.len() - 1
+            }
+        };
+        let ex = &mut self.exchanges[i];
+        ex.last = ts;
+        let r = &mut ex.record;
+        r.flags.0 |= msg.flags.0;
+        if r.msg_types.len() < 16 {
+            r.msg_types.push(msg.msg_type);
+        }
+        if let Some(id) = &msg.client_id {
+            r.client_duid = Some(id.hex.clone());
+            r.client_mac = id.mac.or(r.client_mac);
+        }
+        if msg.from_client() {
+            if let Some((_, name)) = &msg.fqdn
+                && r.fqdn.as_deref() != Some(name)
+            {
+                msg.identity_facts(dir, facts);
+                r.fqdn = Some(name.clone());
+            }
+            if let Some(v) = &msg.vendor_class {
+                r.vendor_class = Some(format!("{} {}", v.enterprise, v.data.join(" ")));
+            }
+            if !msg.oro.is_empty() {
+                r.oro = Some(msg.oro_fingerprint());
+            }
+        } else {
+            ex.answered = true;
+            if let Some(id) = &msg.server_id {
+                r.server_duid = Some(id.hex.clone());
+            }
+            if msg.msg_type == 7 && !msg.addresses.is_empty() {
+                r.assigned_addrs.clone_from(&msg.addresses);
+            }
+        }
+        if msg.msg_type == 7
+            && let Some(ex) = self.exchanges.remove(i)
+        {
+            records.push(close(ex));
+        }
+        true
+    }
+
+    /// Emits transactions idle for [`EXCHANGE_TIMEOUT`] at packet time `now`.
+    pub fn expire(&mut self, now: i64, records: &mut Vec<Dhcpv6Record>) {
+        while let Some(i) = self
+            .exchanges
+            .iter()
+            .position(|e| now.saturating_sub(e.last) >= EXCHANGE_TIMEOUT)
+        {
+            if let Some(ex) = self.exchanges.remove(i) {
+                records.push(close(ex));
+            }
+        }
+    }
+
+    /// Emits every transaction still open (end of input).
+    pub fn finish(&mut self, records: &mut Vec<Dhcpv6Record>) {
+        records.extend(self.exchanges.drain(..).map(close));
+    }
+}
+
+fn close(ex: Exchange) -> Dhcpv6Record {
+    let mut r = ex.record;
+    r.duration = ex.last - r.ts;
+    if !ex.answered {
+        r.flags.set(Flags::NO_RESPONSE);
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests;

@@ -94,6 +94,44 @@ fn a_relayed_reply_is_unwrapped() {
 }
 
 #[test]
+fn a_transaction_is_one_record() {
+    let mut reply = vec![0x07, 0x4a, 0x2c, 0x01]; // REPLY, the SOLICIT's transaction id
+    reply.extend_from_slice(&SOLICIT[10..28]); // the client identifier echoed
+    reply.extend_from_slice(&[
+        0x00, 0x03, 0x00, 0x28, // IA_NA, 40 bytes
+        0x0e, 0x00, 0x0c, 0x29, 0, 0, 0, 0, 0, 0, 0, 0, // IAID, T1, T2
+        0x00, 0x05, 0x00, 0x18, // IAADDR, 24 bytes
+    ]);
+    reply.extend_from_slice(&"2001:db8::7".parse::<Ipv6Addr>().unwrap().octets());
+    reply.extend_from_slice(&[0; 8]); // lifetimes
+    let mut s = Session::default();
+    let (mut records, mut facts) = (Vec::new(), Vec::new());
+    assert!(s.on_datagram(Direction::Orig, 0, &solicit(), &mut records, &mut facts));
+    assert!(s.on_datagram(Direction::Resp, 5, &reply, &mut records, &mut facts));
+    let mut other = solicit();
+    other[3] = 0x02; // another transaction, never answered
+    assert!(s.on_datagram(Direction::Orig, 9, &other, &mut records, &mut facts));
+    s.expire(9 + EXCHANGE_TIMEOUT, &mut records);
+    assert_eq!(records.len(), 2);
+    let r = &records[0];
+    assert_eq!(r.msg_types, [1, 7]);
+    assert_eq!(
+        r.client_mac,
+        Some(MacAddr([0x00, 0x0c, 0x29, 0x4f, 0x8e, 0x35]))
+    );
+    assert_eq!(r.fqdn.as_deref(), Some("hmi-01.ln"));
+    assert_eq!(r.vendor_class.as_deref(), Some("311 MSFT 5.0"));
+    assert_eq!(r.oro.as_deref(), Some("17,23,24,39"));
+    assert_eq!(
+        r.assigned_addrs,
+        ["2001:db8::7".parse::<Ipv6Addr>().unwrap()]
+    );
+    assert_eq!((r.duration, r.flags), (5, Flags::default()));
+    assert!(records[1].flags.has(Flags::NO_RESPONSE));
+    assert_eq!(facts.len(), 2, "one host name per transaction");
+}
+
+#[test]
 fn relays_nest_only_so_deep() {
     let mut m = solicit();
     for _ in 0..MAX_RELAY_DEPTH + 2 {
