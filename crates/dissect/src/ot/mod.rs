@@ -1,5 +1,6 @@
 //! Industrial protocols, one module each.
 
+pub mod bacnet;
 pub mod dnp3;
 pub mod enip;
 pub mod iec104;
