@@ -11,6 +11,11 @@
 //! and every message [`TcpParser`] frames in TCP flows on port 53 (through the shared
 //! replay harness). IP fragments are left out on both sides.
 //!
+//! NetBIOS name service likewise, one count per message keyed by query/response,
+//! opcode and (responses) RCODE: tshark's `nbns.flags.response`, `nbns.flags.opcode`
+//! and `nbns.flags.rcode` (filter `nbns`); mamori's [`nbns::Parser`] on every UDP
+//! datagram with port 137 on either side.
+//!
 //! The same run also checks the sessions: every query on port 53 is answered (the
 //! simulator's server always answers) and no response is unsolicited.
 
@@ -21,6 +26,7 @@ use std::path::Path;
 
 use mamori_dissect::contract::{Flags, Parsed, PduParser};
 use mamori_dissect::it::dns::{DnsRecord, Message, PORT, Parser, Session, TcpParser, Variant};
+use mamori_dissect::it::nbns;
 use mamori_dissect::stream::StreamBuffer;
 use mamori_flow::Direction;
 use mamori_flow::reassembly::Chunk;
@@ -31,6 +37,9 @@ use mamori_wire::time::Timestamp;
 
 /// (response, first question's type, rcode of a response).
 type Key = (bool, Option<u16>, Option<u8>);
+
+/// NBNS: (response, opcode, rcode of a response).
+type NbKey = (bool, u8, Option<u8>);
 
 fn key(m: &Message<'_>) -> Key {
     let qr = m.header.qr();
@@ -45,6 +54,61 @@ fn key(m: &Message<'_>) -> Key {
 struct TcpFlow {
     bufs: [StreamBuffer; 2],
     keys: Vec<Key>,
+}
+
+/// NBNS message counts per (response, opcode, rcode of a response), and the
+/// hostnames the messages told.
+fn ours_nbns(path: &Path) -> (BTreeMap<NbKey, u64>, Vec<String>) {
+    let mut counts = BTreeMap::new();
+    let mut names = Vec::new();
+    let mut file = CaptureFile::open(path).expect("capture opens");
+    while let Some(pkt) = file.current() {
+        if let Ok(frame) = decode::decode(pkt.link, pkt.data)
+            && let Network::Ip(ip) = &frame.network
+            && ip.fragment.is_none()
+            && let Transport::Udp(udp) = &ip.transport
+            && (udp.src_port == nbns::PORT || udp.dst_port == nbns::PORT)
+            && let Parsed::Pdu { pdu, .. } = nbns::Parser.parse(Direction::Orig, udp.payload)
+        {
+            let h = pdu.header;
+            *counts
+                .entry((h.qr(), h.opcode(), h.qr().then_some(h.rcode())))
+                .or_insert(0) += 1;
+            let mut facts = Vec::new();
+            nbns::identity(Direction::Orig, &pdu, &mut facts);
+            names.extend(facts.into_iter().map(|f| f.value));
+        }
+        if file.advance().is_err() {
+            break;
+        }
+    }
+    names.sort();
+    names.dedup();
+    (counts, names)
+}
+
+fn theirs_nbns(path: &Path) -> BTreeMap<NbKey, u64> {
+    let frames = common::tshark_fields(
+        path,
+        "nbns",
+        &[
+            "nbns.flags.response",
+            "nbns.flags.opcode",
+            "nbns.flags.rcode",
+        ],
+    );
+    let mut counts = BTreeMap::new();
+    for f in frames {
+        let qr = f[0].first().is_some_and(|v| v == "1");
+        let op = f[1]
+            .first()
+            .map_or(0, |v| v.parse().expect("numeric opcode"));
+        let rcode = f[2].first().map(|v| v.parse().expect("numeric rcode"));
+        *counts
+            .entry((qr, op, qr.then_some(rcode).flatten()))
+            .or_insert(0) += 1;
+    }
+    counts
 }
 
 /// Message counts, and the records of the port-53 UDP sessions.
@@ -151,6 +215,8 @@ fn compare(name: &str, config: &SimConfig) -> BTreeMap<Key, u64> {
     let summary = mamori_simulate::simulate(config, &path).expect("simulates");
     let (o, records) = ours(&path);
     let t = theirs(&path);
+    let (on, names) = ours_nbns(&path);
+    let tn = theirs_nbns(&path);
     if std::env::var_os("KEEP").is_none() {
         let _ = std::fs::remove_file(&path);
     }
@@ -163,6 +229,10 @@ fn compare(name: &str, config: &SimConfig) -> BTreeMap<Key, u64> {
         "{name}: the simulation has DNS"
     );
     assert_eq!(o, t, "{name}");
+    eprintln!(
+        "  nbns (response, opcode, rcode): mamori {on:?}\n  nbns tshark {tn:?}\n  nbns hostnames: {names:?}"
+    );
+    assert_eq!(on, tn, "{name}: nbns");
 
     // The simulator's servers answer every query they get, once.
     let queries = o.iter().filter(|(k, _)| !k.0).map(|(_, n)| n).sum::<u64>();

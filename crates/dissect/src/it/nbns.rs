@@ -7,7 +7,8 @@
 //! 32-byte label, followed by the scope's labels. Names may be compressed as in DNS
 //! (registrations point back to the question), so [`dns::skip_name`] checks them.
 //!
-//! [`Message::parse`] validates a datagram without allocating; [`identity`] turns
+//! [`Message::parse`] validates a datagram without allocating; [`record`] makes it a
+//! row of `dns.jsonl` (protocol `nbns`); [`identity`] turns
 //! registrations, positive query responses and node status (NBSTAT) responses into
 //! hostname facts about the sender.
 //!
@@ -22,7 +23,7 @@ use std::net::Ipv4Addr;
 
 use mamori_flow::Direction;
 
-use super::dns::{self, Header, Name};
+use super::dns::{self, DnsRecord, Header, Name};
 use crate::contract::{Flags, Parsed, PduParser};
 use crate::record::{IdentityFact, IdentityKind};
 
@@ -415,5 +416,70 @@ pub fn identity(dir: Direction, m: &Message<'_>, facts: &mut Vec<IdentityFact>) 
                 add(n, facts);
             }
         }
+    }
+}
+
+/// Name of a question or record type.
+pub fn type_name(t: u16) -> &'static str {
+    match t {
+        TYPE_NB => "NB",
+        TYPE_NBSTAT => "NBSTAT",
+        1 => "A",
+        2 => "NS",
+        10 => "NULL",
+        _ => "unknown",
+    }
+}
+
+/// One message as a row of `dns.jsonl` (protocol `nbns`), each message on its own:
+/// queries are broadcast and answered by the owner (or a WINS server), so there is
+/// nothing to match per flow. `query` is the question's name as `NAME<xx>`; `answers`
+/// hold NB addresses and node status names (and `mac <unit id>`), with their TTLs;
+/// `opcode` is NBNS's (5 registration, 6 release, 8 refresh, ...).
+pub fn record(dir: Direction, ts: i64, m: &Message<'_>) -> DnsRecord {
+    let h = m.header;
+    let mut answers = Vec::new();
+    let mut ttls = Vec::new();
+    if h.qr() {
+        for r in m.resources() {
+            let mut push = |a: String| {
+                if answers.len() < dns::MAX_ANSWERS {
+                    answers.push(a);
+                    ttls.push(r.ttl);
+                }
+            };
+            r.addresses().for_each(|(_, a)| push(a.to_string()));
+            r.status_names().for_each(|(n, _)| push(n.to_string()));
+            if let Some(mac) = r.status_mac() {
+                let hex: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
+                push(format!("mac {}", hex.join(":")));
+            }
+        }
+    }
+    DnsRecord {
+        protocol: "nbns",
+        ts,
+        dir,
+        trans_id: h.id,
+        opcode: h.opcode(),
+        rtt: None,
+        query: m.question.map(|(n, _)| n.to_string()),
+        qclass: m.question.map(|_| 1),
+        qclass_name: m.question.map(|_| "C_INTERNET"),
+        qtype: m.question.map(|(_, t)| t),
+        qtype_name: m.question.map(|(_, t)| type_name(t)),
+        unicast_response: false,
+        rcode: h.qr().then_some(h.rcode()),
+        rcode_name: h.qr().then_some(dns::rcode_name(h.rcode())),
+        aa: h.aa(),
+        tc: h.tc(),
+        rd: h.rd(),
+        ra: h.ra(),
+        answers,
+        ttls,
+        rejected: h.qr() && h.rcode() != 0,
+        saw_response: h.qr(),
+        saw_query: !h.qr(),
+        flags: m.flags,
     }
 }

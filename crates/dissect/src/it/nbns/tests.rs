@@ -80,6 +80,16 @@ fn registration_names_its_sender() {
         r[0].addresses().collect::<Vec<_>>(),
         vec![(0, Ipv4Addr::new(192, 168, 10, 5))]
     );
+    let row = record(Direction::Orig, 5, &m);
+    assert_eq!(row.query.as_deref(), Some("PLC-HMI01<00>"));
+    assert_eq!(
+        (row.qtype_name, row.opcode, row.rcode),
+        (Some("NB"), 5, None)
+    );
+    assert!(
+        row.answers.is_empty(),
+        "a request's additional record is not an answer"
+    );
     let mut facts = Vec::new();
     identity(Direction::Orig, &m, &mut facts);
     assert_eq!(
@@ -138,6 +148,20 @@ fn node_status_table_and_mac() {
     let names: Vec<String> = r.status_names().map(|(n, _)| n.to_string()).collect();
     assert_eq!(names, ["PLC-HMI01<00>", "WORKGROUP<00>", "PLC-HMI01<20>"]);
     assert_eq!(r.status_mac(), Some([0x00, 0x0e, 0x8c, 0x01, 0x02, 0x03]));
+    let row = record(Direction::Resp, 9, &m);
+    assert_eq!(
+        (row.protocol, row.query, row.qtype_name),
+        ("nbns", None, None)
+    );
+    assert_eq!(
+        row.answers,
+        [
+            "PLC-HMI01<00>",
+            "WORKGROUP<00>",
+            "PLC-HMI01<20>",
+            "mac 00:0e:8c:01:02:03"
+        ]
+    );
     let mut facts = Vec::new();
     identity(Direction::Resp, &m, &mut facts);
     let values: Vec<_> = facts.iter().map(|f| f.value.as_str()).collect();
@@ -215,6 +239,8 @@ fn exercise(bytes: &[u8]) {
                 );
                 let _ = r.name.map(|n| n.to_string());
             }
+            let row = record(Direction::Resp, 0, &pdu);
+            assert!(row.answers.len() <= dns::MAX_ANSWERS && row.answers.len() == row.ttls.len());
             let mut facts = Vec::new();
             identity(Direction::Resp, &pdu, &mut facts);
             assert!(facts.iter().all(|f| !f.value.is_empty()));
