@@ -19,7 +19,9 @@
 //!   choice) waits for the reply with the same invoke id travelling the other way:
 //!   simple or complex ACK → `ok`; Error → `exception:<class × 256 + code>`; Reject →
 //!   `exception:<65536 + reason>`; Abort (from either side) → `exception:<131072 +
-//!   reason>`. Segment ACKs complete nothing. Invoke ids are matched per flow and
+//!   reason>`. Segment ACKs complete nothing; a segmented request or complex ACK is
+//!   one operation or reply at its first segment (sequence 0), later segments are
+//!   counted in [`Session::later_segments`]. Invoke ids are matched per flow and
 //!   direction, not per routed network address behind a router.
 //! - An **unconfirmed request** (type 1, `pdu` `unconfirmed`) expects no reply and is
 //!   logged `ok` when seen. I-Am also gives identity facts about its sender.
@@ -97,6 +99,8 @@ pub struct Apdu<'a> {
     pub reason: Option<u8>,
     /// SRV bit of an abort: sent by the server.
     pub from_server: bool,
+    /// Sequence number of a segmented request or complex ACK.
+    pub sequence: Option<u8>,
     /// The service's parameters.
     pub data: &'a [u8],
 }
@@ -232,6 +236,7 @@ pub fn parse_apdu(b: &[u8]) -> Option<Apdu<'_>> {
         service: None,
         reason: None,
         from_server: first & 0x01 != 0,
+        sequence: None,
         data: &[],
     };
     let (service_at, header) = match kind {
@@ -253,6 +258,9 @@ pub fn parse_apdu(b: &[u8]) -> Option<Apdu<'_>> {
     };
     if header {
         apdu.invoke = Some(*b.get(if kind == 0 { 2 } else { 1 })?);
+    }
+    if segmented && matches!(kind, 0 | 3) {
+        apdu.sequence = Some(*b.get(service_at - 2)?);
     }
     apdu.service = Some(*b.get(service_at)?);
     apdu.data = &b[service_at + 1..];
@@ -651,6 +659,8 @@ pub struct Session {
     pub bvlc_only: u64,
     /// Segment ACKs.
     pub segment_acks: u64,
+    /// Segments after the first of segmented requests and complex ACKs.
+    pub later_segments: u64,
     /// Datagrams that were not BACnet/IP, or whose APDU was too short.
     pub not_bacnet: u64,
 }
@@ -705,6 +715,10 @@ impl Session {
             self.not_bacnet += 1;
             return;
         };
+        if apdu.sequence.is_some_and(|n| n != 0) {
+            self.later_segments += 1;
+            return;
+        }
         match apdu.kind {
             0 | 1 => {
                 let confirmed = apdu.kind == 0;

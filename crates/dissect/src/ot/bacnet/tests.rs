@@ -269,3 +269,24 @@ fn the_datagram_length_wins_over_a_wrong_bvlc_length() {
     assert_eq!(ops[0].status, Status::Exception(2 * 256 + 32));
     assert!(ops[0].flags.has(Flags::BAD_LENGTH));
 }
+
+#[test]
+fn a_segmented_request_is_one_operation() {
+    // WriteProperty in two segments (SEG, MOR, SA), invoke 9, sequence 0 then 1.
+    let first = [
+        0x81, 0x0a, 0x00, 0x13, 0x01, 0x04, 0x0e, 0x05, 0x09, 0x00, 0x04, 0x0f, 0x0c, 0x00, 0x80,
+        0x00, 0x03, 0x19, 0x55,
+    ];
+    let second = [
+        0x81, 0x0a, 0x00, 0x0f, 0x01, 0x04, 0x0a, 0x05, 0x09, 0x01, 0x04, 0x0f, 0x3e, 0x91, 0x01,
+    ];
+    let ack = [0x81, 0x0a, 0x00, 0x09, 0x01, 0x00, 0x20, 0x09, 0x0f];
+    let (ops, _, s) = run(&[
+        (Direction::Orig, &first),
+        (Direction::Orig, &second),
+        (Direction::Resp, &ack),
+    ]);
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].target, "analog-value 3 present-value");
+    assert_eq!((ops[0].status, s.later_segments), (Status::Ok, 1));
+}
