@@ -20,7 +20,7 @@
 //!   facts from mDNS and LLMNR answers.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use mamori_flow::Direction;
 
@@ -1031,4 +1031,56 @@ pub fn identity(variant: Variant, dir: Direction, m: &Message<'_>, facts: &mut V
             });
         }
     }
+}
+
+/// The address a reverse-lookup name stands for: `4.3.2.1.in-addr.arpa` is 1.2.3.4,
+/// and 32 nibbles under `ip6.arpa` an IPv6 address; `None` for anything else
+/// (including partial names such as `2.1.in-addr.arpa`).
+pub fn reverse_address(name: &Name<'_>) -> Option<IpAddr> {
+    let mut labels: [&[u8]; 34] = [&[]; 34];
+    let mut n = 0;
+    for l in name.labels() {
+        *labels.get_mut(n)? = l;
+        n += 1;
+    }
+    let labels = &labels[..n];
+    let is = |l: &[u8], s: &str| l.eq_ignore_ascii_case(s.as_bytes());
+    match labels {
+        [a, b, c, d, x, y] if is(x, "in-addr") && is(y, "arpa") => {
+            let mut o = [0u8; 4];
+            for (o, l) in o.iter_mut().zip([d, c, b, a]) {
+                let t = std::str::from_utf8(l).ok()?;
+                if t.is_empty() || t.len() > 3 || !t.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                *o = t.parse().ok()?;
+            }
+            Some(IpAddr::V4(o.into()))
+        }
+        [nibbles @ .., x, y] if nibbles.len() == 32 && is(x, "ip6") && is(y, "arpa") => {
+            let mut o = [0u8; 16];
+            for (i, l) in nibbles.iter().rev().enumerate() {
+                let [c] = l else { return None };
+                let v = (*c as char).to_digit(16)? as u8;
+                o[i / 2] |= if i % 2 == 0 { v << 4 } else { v };
+            }
+            Some(IpAddr::V6(o.into()))
+        }
+        _ => None,
+    }
+}
+
+/// Host names a response gives for addresses: each PTR answer whose owner is a
+/// reverse-lookup name, as (address, name). These are facts about the address in
+/// the question, not about either side of the flow, so they are not
+/// [`IdentityFact`]s (whose `about` can only name a side); the pipeline can attach
+/// them to the asset with that address.
+pub fn reverse_names<'a>(m: &Message<'a>) -> impl Iterator<Item = (IpAddr, Name<'a>)> + 'a {
+    let ok = m.header.qr() && m.header.rcode() == 0;
+    m.records()
+        .filter(move |r| ok && r.section == Section::Answer)
+        .filter_map(|r| match r.rdata {
+            RData::Ptr(target) => Some((reverse_address(&r.name)?, target)),
+            _ => None,
+        })
 }

@@ -363,6 +363,50 @@ fn tcp_framing_through_a_stream_buffer() {
     );
 }
 
+#[test]
+fn reverse_lookups_name_addresses() {
+    // Response for 5.0.0.10.in-addr.arpa PTR: plc1.plant.
+    let mut b = vec![0x00, 0x09, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    for l in ["5", "0", "0", "10", "in-addr", "arpa"] {
+        b.push(l.len() as u8);
+        b.extend_from_slice(l.as_bytes());
+    }
+    b.extend_from_slice(&[0, 0, 12, 0, 1]); // root, PTR IN
+    b.extend_from_slice(&[0xc0, 0x0c, 0, 12, 0, 1, 0, 0, 0, 60, 0, 12]);
+    b.extend_from_slice(&[
+        4, b'p', b'l', b'c', b'1', 5, b'p', b'l', b'a', b'n', b't', 0,
+    ]);
+    let m = msg(&b);
+    assert_eq!(m.flags, Flags::default());
+    let got: Vec<_> = reverse_names(&m).map(|(a, n)| (a, n.to_string())).collect();
+    assert_eq!(
+        got,
+        [("10.0.0.5".parse().unwrap(), "plc1.plant".to_string())]
+    );
+
+    let mut v6 = Vec::new();
+    for c in "1000000000000000000000000000080e".chars() {
+        v6.extend_from_slice(&[1, c as u8]);
+    }
+    v6.extend_from_slice(&[3, b'i', b'p', b'6', 4, b'a', b'r', b'p', b'a', 0]);
+    assert_eq!(
+        reverse_address(&Name::at(&v6, 0)),
+        Some("e080::1".parse().unwrap())
+    );
+    for bad in [
+        &b"\x012\x04arpa\x00"[..],
+        &[
+            1, b'1', 7, b'i', b'n', b'-', b'a', b'd', b'd', b'r', 4, b'a', b'r', b'p', b'a', 0,
+        ],
+    ] {
+        assert_eq!(reverse_address(&Name::at(bad, 0)), None);
+    }
+    let mut big = b[12..].to_vec();
+    big[0] = 3;
+    big.splice(1..2, *b"256");
+    assert_eq!(reverse_address(&Name::at(&big, 0)), None);
+}
+
 fn check_contract<P: PduParser>(p: &P, bytes: &[u8]) {
     match p.parse(Direction::Orig, bytes) {
         Parsed::Pdu { consumed, .. } => assert!(consumed >= 1 && consumed <= bytes.len()),
@@ -377,8 +421,13 @@ fn exercise(m: &Message<'_>) {
     }
     assert!(m.records().count() == m.records);
     for r in m.records() {
-        let _ = (r.name.to_string(), r.rdata.to_string());
+        let _ = (
+            r.name.to_string(),
+            r.rdata.to_string(),
+            reverse_address(&r.name),
+        );
     }
+    let _ = reverse_names(m).count();
     for v in [Variant::Dns, Variant::Mdns, Variant::Llmnr] {
         let mut s = Session::new(v);
         let (mut recs, mut facts) = (Vec::new(), Vec::new());
