@@ -1084,3 +1084,14 @@ pub fn reverse_names<'a>(m: &Message<'a>) -> impl Iterator<Item = (IpAddr, Name<
             _ => None,
         })
 }
+
+/// Operating system hints: each HINFO record of a response as (owner, CPU, OS).
+/// In mDNS the owner is the sender's own `.local` name; `IdentityKind` has no OS kind
+/// yet, so these are not [`IdentityFact`]s.
+pub fn host_info<'a>(m: &Message<'a>) -> impl Iterator<Item = (Name<'a>, &'a [u8], &'a [u8])> + 'a {
+    let ok = m.header.qr();
+    m.records().filter_map(move |r| match r.rdata {
+        RData::Hinfo { cpu, os } if ok => Some((r.name, cpu, os)),
+        _ => None,
+    })
+}

@@ -104,6 +104,13 @@ fn mdns_bits_and_hinfo() {
     assert_eq!(r[0].class(), 1);
     assert_eq!(r[1].section, Section::Additional);
     assert_eq!(r[1].rdata.to_string(), "HINFO x86 Windows");
+    let hints: Vec<_> = host_info(&m)
+        .map(|(n, c, o)| (n.to_string(), c, o))
+        .collect();
+    assert_eq!(
+        hints,
+        [("hmi-7.local".to_string(), &b"x86"[..], &b"Windows"[..])]
+    );
 }
 
 #[test]
@@ -439,6 +446,32 @@ fn exercise(m: &Message<'_>) {
 }
 
 proptest! {
+    /// TCP messages split anywhere come out whole and in order.
+    #[test]
+    fn tcp_messages_survive_any_segmentation(
+        picks in proptest::collection::vec(0usize..4, 1..6),
+        cuts in proptest::collection::vec(1usize..40, 1..20),
+    ) {
+        let bases: [&[u8]; 4] = [&QUERY, &ANSWER, &NXDOMAIN, &MDNS_ANNOUNCE];
+        let mut stream = Vec::new();
+        for &p in &picks {
+            stream.extend_from_slice(&(bases[p].len() as u16).to_be_bytes());
+            stream.extend_from_slice(bases[p]);
+        }
+        let mut buf = StreamBuffer::new();
+        let mut got = Vec::new();
+        let (mut at, mut i) = (0, 0);
+        while at < stream.len() {
+            let end = (at + cuts[i % cuts.len()]).min(stream.len());
+            buf.feed(&TcpParser, Direction::Orig, &stream[at..end], |m| got.push(m.bytes.to_vec()));
+            at = end;
+            i += 1;
+        }
+        let want: Vec<Vec<u8>> = picks.iter().map(|&p| bases[p].to_vec()).collect();
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(buf.held(), 0);
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         check_contract(&Parser, &bytes);
