@@ -18,40 +18,23 @@ use std::path::Path;
 use mamori_dissect::ot::bacnet::Session;
 use mamori_dissect::record::{IdentityFact, OtOperation};
 use mamori_flow::Direction;
-use mamori_wire::capture::file::CaptureFile;
-use mamori_wire::decode::{self, Network, Transport};
 
 /// Every UDP datagram of `path` through one session per peer pair.
 fn ours(path: &Path) -> (Vec<OtOperation>, Vec<IdentityFact>) {
-    let mut file = CaptureFile::open(path).expect("capture opens");
-    let mut sessions: HashMap<(String, String), Session> = HashMap::new();
+    type Endpoint = (std::net::IpAddr, u16);
+    let mut sessions: HashMap<(Endpoint, Endpoint), Session> = HashMap::new();
     let (mut ops, mut facts) = (Vec::new(), Vec::new());
-    while let Some(pkt) = file.current() {
-        if let Ok(frame) = decode::decode(pkt.link, pkt.data)
-            && let Network::Ip(ip) = &frame.network
-            && let Transport::Udp(udp) = &ip.transport
-            && ip.fragment.is_none()
-        {
-            let src = format!("{:?}:{}", ip.src, udp.src_port);
-            let dst = format!("{:?}:{}", ip.dst, udp.dst_port);
-            let back = (dst.clone(), src.clone());
-            let (key, dir) = if sessions.contains_key(&back) {
-                (back, Direction::Resp)
-            } else {
-                ((src, dst), Direction::Orig)
-            };
-            sessions.entry(key).or_default().on_datagram(
-                dir,
-                pkt.ts.0,
-                udp.payload,
-                &mut ops,
-                &mut facts,
-            );
-        }
-        if file.advance().is_err() {
-            break;
-        }
-    }
+    common::replay_udp(path, |src, dst, ts, payload| {
+        let (key, dir) = if sessions.contains_key(&(dst, src)) {
+            ((dst, src), Direction::Resp)
+        } else {
+            ((src, dst), Direction::Orig)
+        };
+        sessions
+            .entry(key)
+            .or_default()
+            .on_datagram(dir, ts, payload, &mut ops, &mut facts);
+    });
     for session in sessions.values_mut() {
         session.finish(&mut ops);
     }

@@ -102,6 +102,36 @@ pub fn replay_tcp<S: Default>(
     packets
 }
 
+/// Replays every unfragmented UDP datagram of `path`:
+/// `on_datagram((src, src_port), (dst, dst_port), ts_nanos, payload)`. Returns the
+/// packets read. UDP has no flow table here: the test keys its sessions as it needs.
+pub fn replay_udp(
+    path: &Path,
+    mut on_datagram: impl FnMut((std::net::IpAddr, u16), (std::net::IpAddr, u16), i64, &[u8]),
+) -> u64 {
+    let mut file = CaptureFile::open(path).expect("capture opens");
+    let mut packets = 0;
+    while let Some(pkt) = file.current() {
+        packets += 1;
+        if let Ok(frame) = decode::decode(pkt.link, pkt.data)
+            && let Network::Ip(ip) = &frame.network
+            && let Transport::Udp(udp) = &ip.transport
+            && ip.fragment.is_none()
+        {
+            on_datagram(
+                (ip.src, udp.src_port),
+                (ip.dst, udp.dst_port),
+                pkt.ts.0,
+                udp.payload,
+            );
+        }
+        if file.advance().is_err() {
+            break;
+        }
+    }
+    packets
+}
+
 /// `../shared/pcaps` if present (else prints why the test skips).
 pub fn shared_pcaps(test: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps");
