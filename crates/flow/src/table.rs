@@ -153,6 +153,10 @@ impl<X> Flow<X> {
     pub fn uid(&self) -> Uid {
         Uid::derive(&self.key, self.first_ts)
     }
+    /// The originator's and responder's link-layer addresses.
+    pub fn l2_addrs(&self) -> [Option<mamori_wire::decode::MacAddr>; 2] {
+        self.l2
+    }
     /// The originator's and responder's endpoints.
     pub fn endpoints(&self) -> (crate::key::Endpoint, crate::key::Endpoint) {
         if self.orig_is_lo {

@@ -129,6 +129,10 @@ pub(crate) struct SimulateArgs {
     /// Stop once the capture reaches this size (e.g. 1G), for benchmark captures.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub(crate) max_size: Option<u64>,
+    /// Incident scenario: run the attacks one a minute from five minutes in, instead of
+    /// through the working day (for short captures that hold every attack).
+    #[arg(long)]
+    pub(crate) packed_attacks: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,9 @@
 //! What workers tell the rest of mamori: typed events with a thread-independent order.
 
-use mamori_flow::ConnRecord;
+use std::net::IpAddr;
+
+use mamori_dissect::record::OtOperation;
+use mamori_flow::{ConnRecord, Uid};
 use mamori_wire::Timestamp;
 use mamori_wire::decode::{ArpPacket, MacAddr};
 
@@ -21,6 +24,25 @@ pub struct ArpEvent {
     pub arp: ArpPacket,
 }
 
+/// One OT request (its response's status merged in): a row of `ot.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtEvent {
+    /// The flow's uid.
+    pub uid: Uid,
+    /// Position among the flow's operations (orders operations of equal time).
+    pub seq: u32,
+    /// The flow's originator.
+    pub orig: (IpAddr, u16),
+    /// The flow's responder.
+    pub resp: (IpAddr, u16),
+    /// Originator's link-layer address.
+    pub orig_l2: Option<MacAddr>,
+    /// Responder's link-layer address.
+    pub resp_l2: Option<MacAddr>,
+    /// The operation.
+    pub op: OtOperation,
+}
+
 /// Something a worker observed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -28,6 +50,8 @@ pub enum Event {
     Conn(ConnRecord),
     /// An ARP packet.
     Arp(ArpEvent),
+    /// An OT request.
+    Ot(Box<OtEvent>),
 }
 
 impl Event {
@@ -37,6 +61,7 @@ impl Event {
         match self {
             Event::Conn(c) => (0, c.ts, c.uid.0),
             Event::Arp(a) => (1, a.ts, u128::from(a.packet_no)),
+            Event::Ot(o) => (2, Timestamp(o.op.ts), (o.uid.0 << 32) | u128::from(o.seq)),
         }
     }
 }

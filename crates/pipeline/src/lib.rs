@@ -21,6 +21,7 @@
 //!   worker, sorts its events by a key that does not depend on the thread count, and
 //!   writes them. That is why `conn.jsonl` is byte-identical for any `--threads`.
 
+pub mod app;
 pub mod collector;
 pub mod dedup;
 pub mod event;

@@ -6,8 +6,9 @@ use mamori_flow::{ConnRecord, FlowConfig, FlowTable};
 use mamori_wire::Timestamp;
 use mamori_wire::capture::Packet;
 use mamori_wire::decode::defrag::Defragmenter;
-use mamori_wire::decode::{self, Frame, IpPacket, L2Header, Network};
+use mamori_wire::decode::{self, Frame, IpPacket, L2Header, Network, Transport};
 
+use crate::app::{FlowApp, FlowInfo};
 use crate::collector::Chunk;
 use crate::dedup::DuplicateFilter;
 use crate::event::{ArpEvent, Event};
@@ -37,20 +38,25 @@ const FLUSH_CHUNK: usize = 4096;
 /// Turns finished flows into events.
 struct Events<'a>(&'a mut Vec<Event>);
 
-impl FlowSink<()> for Events<'_> {
-    fn flow_ended(&mut self, record: ConnRecord, _ext: ()) {
+impl FlowSink<FlowApp> for Events<'_> {
+    fn flow_ended(&mut self, record: ConnRecord, app: FlowApp) {
+        app.finish(&record, self.0);
         self.0.push(Event::Conn(record));
     }
 }
 
 /// Turns the flows flushed at the end (already in order) into chunks as they come.
+/// Their last OT operations are kept aside and passed on after every connection,
+/// sorted: they sort after connections, so the stream stays in order.
 struct Streamed<'a, F: FnMut(Chunk)> {
     events: Vec<Event>,
+    later: Vec<Event>,
     emit: &'a mut F,
 }
 
-impl<F: FnMut(Chunk)> FlowSink<()> for Streamed<'_, F> {
-    fn flow_ended(&mut self, record: ConnRecord, _ext: ()) {
+impl<F: FnMut(Chunk)> FlowSink<FlowApp> for Streamed<'_, F> {
+    fn flow_ended(&mut self, record: ConnRecord, app: FlowApp) {
+        app.finish(&record, &mut self.later);
         self.events.push(Event::Conn(record));
         if self.events.len() >= FLUSH_CHUNK {
             let events = std::mem::replace(&mut self.events, Vec::with_capacity(FLUSH_CHUNK));
@@ -65,7 +71,7 @@ impl<F: FnMut(Chunk)> FlowSink<()> for Streamed<'_, F> {
 /// [`Chunk`] (an epoch), and at the end as a stream of sorted chunks.
 #[derive(Debug)]
 pub struct Worker {
-    flows: FlowTable<()>,
+    flows: FlowTable<FlowApp>,
     defrag: Defragmenter,
     duplicates: DuplicateFilter,
     stats: PacketStats,
@@ -133,8 +139,10 @@ impl Worker {
     fn ip(&mut self, ts: Timestamp, frame: &Frame<'_>, ip: &IpPacket<'_>) {
         self.stats.ip_packets += 1;
         if ip.fragment.is_none() {
-            self.flows
+            let (id, dir) = self
+                .flows
                 .process(ts, &frame.l2, ip, &mut Events(&mut self.pending));
+            self.application(id, dir, ts, ip);
             return;
         }
         let Worker {
@@ -152,6 +160,32 @@ impl Worker {
                 Err(_) => stats.decode_errors += 1,
             }
         }
+    }
+
+    /// Hands a TCP segment to its flow's application layer (reassembly and dissectors).
+    #[inline]
+    fn application(
+        &mut self,
+        id: mamori_flow::FlowId,
+        dir: mamori_flow::Direction,
+        ts: Timestamp,
+        ip: &IpPacket<'_>,
+    ) {
+        let Transport::Tcp(seg) = &ip.transport else {
+            return;
+        };
+        let Some(flow) = self.flows.flow_mut(id) else {
+            return;
+        };
+        let (orig, resp) = flow.endpoints();
+        let info = FlowInfo {
+            uid: flow.uid(),
+            orig: (orig.ip(), orig.port),
+            resp: (resp.ip(), resp.port),
+            l2: flow.l2_addrs(),
+        };
+        flow.ext
+            .on_tcp(&info, dir, ts.0, seg, &mut flow.services, &mut self.pending);
     }
 
     /// Handles an IP datagram the reader reassembled from fragments (already counted
@@ -186,10 +220,17 @@ impl Worker {
         emit(self.take_pending());
         let mut sink = Streamed {
             events: Vec::with_capacity(FLUSH_CHUNK),
+            later: Vec::new(),
             emit: &mut emit,
         };
         self.flows.flush(&mut sink);
-        let events = sink.events;
+        let Streamed {
+            mut events,
+            mut later,
+            ..
+        } = sink;
+        later.sort_by_key(Event::order_key);
+        events.append(&mut later);
         emit(Chunk { events, end: true });
     }
 }

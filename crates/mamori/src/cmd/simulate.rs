@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use mamori_simulate::{SimConfig, simulate};
+use mamori_simulate::{AttackTiming, SimConfig, simulate};
 
 use crate::cli::SimulateArgs;
 
@@ -15,6 +15,14 @@ pub(crate) fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         scale: args.scale,
         format: args.format,
         max_bytes: args.max_size,
+        attack_timing: if args.packed_attacks {
+            AttackTiming::Packed {
+                offset_secs: 300,
+                spacing_secs: 60,
+            }
+        } else {
+            AttackTiming::Daytime
+        },
         ..SimConfig::new(args.scenario)
     };
     let started = Instant::now();

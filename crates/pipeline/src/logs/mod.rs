@@ -8,6 +8,7 @@
 
 pub mod arp;
 pub mod conn;
+pub mod ot;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -26,6 +27,8 @@ pub enum LogKind {
     Conn,
     /// One record per ARP packet.
     Arp,
+    /// One record per OT request.
+    Ot,
 }
 
 impl LogKind {
@@ -34,11 +37,12 @@ impl LogKind {
         match self {
             LogKind::Conn => "conn.jsonl",
             LogKind::Arp => "arp.jsonl",
+            LogKind::Ot => "ot.jsonl",
         }
     }
 
     /// Every log kind, in file-creation order.
-    pub const ALL: [LogKind; 2] = [LogKind::Conn, LogKind::Arp];
+    pub const ALL: [LogKind; 3] = [LogKind::Conn, LogKind::Arp, LogKind::Ot];
 }
 
 /// Writes JSON Lines logs into a directory.
@@ -129,6 +133,7 @@ impl EventConsumer for LogWriter {
         let result = match event {
             Event::Conn(c) => self.write(LogKind::Conn, &conn::ConnLog::from(c)),
             Event::Arp(a) => self.write(LogKind::Arp, &arp::ArpLog::from(a)),
+            Event::Ot(o) => self.write(LogKind::Ot, &ot::OtLog::from(o.as_ref())),
         };
         result.map_err(|e| ConsumerError {
             what: "log writer",
