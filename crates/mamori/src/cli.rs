@@ -44,6 +44,9 @@ pub(crate) struct PathOptions {
     /// No progress bar, only the summary.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Flows only: do not run the application dissectors (no `ot.jsonl`, no `service`).
+    #[arg(long)]
+    pub(crate) no_dissect: bool,
     /// The store (SQLite file) that records runs and flow aggregates.
     #[arg(
         long,

@@ -21,6 +21,8 @@ pub struct WorkerConfig {
     pub flows: FlowConfig,
     /// Mirror-duplicate window in nanoseconds (0 disables the filter).
     pub duplicate_window_nanos: i64,
+    /// Run the application dissectors (off: flows only).
+    pub dissect: bool,
 }
 
 impl Default for WorkerConfig {
@@ -28,6 +30,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             flows: FlowConfig::default(),
             duplicate_window_nanos: 3_000_000,
+            dissect: true,
         }
     }
 }
@@ -76,6 +79,7 @@ pub struct Worker {
     duplicates: DuplicateFilter,
     stats: PacketStats,
     pending: Vec<Event>,
+    dissect: bool,
 }
 
 impl Worker {
@@ -87,6 +91,7 @@ impl Worker {
             duplicates: DuplicateFilter::new(config.duplicate_window_nanos),
             stats: PacketStats::default(),
             pending: Vec::new(),
+            dissect: config.dissect,
         }
     }
 
@@ -171,6 +176,9 @@ impl Worker {
         ts: Timestamp,
         ip: &IpPacket<'_>,
     ) {
+        if !self.dissect {
+            return;
+        }
         let Transport::Tcp(seg) = &ip.transport else {
             return;
         };

@@ -1,14 +1,16 @@
 //! `mamori bench`: throughput of the packet path, against the floor of just reading.
 //!
-//! The floor walks the file's records and touches nothing else; every other line runs
-//! the full packet path (decode, duplicates, defragmentation, flow table, ordered
-//! events) with no log output, for each thread count. Each figure is the best of
+//! The floor walks the file's records and touches nothing else; the "decode + flows"
+//! lines run the packet path (decode, duplicates, defragmentation, flow table, ordered
+//! events) with no log output, for each thread count; the "+ dissectors" lines add TCP
+//! reassembly and the OT dissectors on the flows that carry them. Each figure is the best of
 //! `--runs` runs, after one warm-up read so the file is in the page cache.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use mamori_pipeline::worker::WorkerConfig;
 use mamori_pipeline::{Progress, RunConfig, run_files};
 use mamori_wire::capture::merge::MergedCapture;
 
@@ -65,34 +67,40 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     read_floor(&inputs)?; // warm the page cache
     let floor = best(args.runs, || read_floor(&inputs))?;
     floor.print(None, None);
-    let worker = super::worker_config(512 << 20, 3.0);
-    let mut one_thread: Option<Measure> = None;
-    for &threads in &args.threads {
-        let m = best(args.runs, || {
-            let config = RunConfig {
-                inputs: inputs.clone(),
-                threads,
-                worker,
-            };
-            let started = Instant::now();
-            let outcome = run_files(&config, Vec::new(), &Progress::default())?;
-            Ok(Measure {
-                label: format!("decode + flows, {threads}t"),
-                packets: outcome.stats.packets,
-                bytes: outcome.stats.wire_bytes,
-                secs: started.elapsed().as_secs_f64(),
-            })
-        })?;
-        if m.packets != floor.packets {
-            bail!(
-                "the packet path saw {} packets, the floor {}",
-                m.packets,
-                floor.packets
-            );
-        }
-        m.print(Some(&floor), one_thread.as_ref());
-        if threads == 1 {
-            one_thread = Some(m);
+    // The packet path alone (decode + flows), then with the dissectors on top.
+    for (dissect, what) in [(false, "decode + flows"), (true, "+ dissectors")] {
+        let worker = WorkerConfig {
+            dissect,
+            ..super::worker_config(512 << 20, 3.0)
+        };
+        let mut one_thread: Option<Measure> = None;
+        for &threads in &args.threads {
+            let m = best(args.runs, || {
+                let config = RunConfig {
+                    inputs: inputs.clone(),
+                    threads,
+                    worker,
+                };
+                let started = Instant::now();
+                let outcome = run_files(&config, Vec::new(), &Progress::default())?;
+                Ok(Measure {
+                    label: format!("{what}, {threads}t"),
+                    packets: outcome.stats.packets,
+                    bytes: outcome.stats.wire_bytes,
+                    secs: started.elapsed().as_secs_f64(),
+                })
+            })?;
+            if m.packets != floor.packets {
+                bail!(
+                    "the packet path saw {} packets, the floor {}",
+                    m.packets,
+                    floor.packets
+                );
+            }
+            m.print(Some(&floor), one_thread.as_ref());
+            if threads == 1 {
+                one_thread = Some(m);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -59,6 +59,7 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             quiet: args.quiet,
             db: args.db.clone(),
             no_db: false,
+            no_dissect: false,
         };
         let outcome = analyze_files(std::slice::from_ref(&capture), &options, "demo")?;
         println!(

@@ -40,7 +40,10 @@ impl PathOptions {
 
     /// Worker settings from the options.
     pub(crate) fn worker_config(&self) -> WorkerConfig {
-        worker_config(self.memory_cap, self.duplicate_window_ms)
+        WorkerConfig {
+            dissect: !self.no_dissect,
+            ..worker_config(self.memory_cap, self.duplicate_window_ms)
+        }
     }
 }
 
@@ -54,5 +57,6 @@ pub(crate) fn worker_config(memory_cap: u64, duplicate_window_ms: f64) -> Worker
             ..FlowConfig::default()
         },
         duplicate_window_nanos: (duplicate_window_ms * 1e6) as i64,
+        dissect: true,
     }
 }
