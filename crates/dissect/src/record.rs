@@ -99,6 +99,16 @@ pub struct OtOperation {
     pub ts: i64,
 }
 
+impl OtOperation {
+    /// The operation as never answered: status `no_response` and `why` (a
+    /// [`Flags`] bit such as `NO_RESPONSE` or `TOO_MANY_OUTSTANDING`) set.
+    pub fn unanswered(mut self, why: u32) -> Self {
+        self.status = Status::NoResponse;
+        self.flags.set(why);
+        self
+    }
+}
+
 /// What a device said about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityFact {

@@ -9,7 +9,6 @@
 
 use std::net::IpAddr;
 
-use mamori_dissect::contract::PduParser;
 use mamori_dissect::ot::{dnp3, enip, iec104, modbus, s7comm};
 use mamori_dissect::record::{IdentityFact, OtOperation};
 use mamori_dissect::stream::StreamBuffer;
@@ -177,34 +176,24 @@ fn feed_chunk(
     match chunk {
         Chunk::Gap(n) => framing.gap(n),
         Chunk::Data(bytes) => match session {
-            Session::Modbus(s) => feed(framing, &modbus::Parser, dir, bytes, |p| {
+            Session::Modbus(s) => framing.feed(&modbus::Parser, dir, bytes, |p| {
                 s.on_adu(dir, ts, &p, ops, &mut facts)
             }),
-            Session::S7(s) => feed(framing, &s7comm::Parser, dir, bytes, |p| {
+            Session::S7(s) => framing.feed(&s7comm::Parser, dir, bytes, |p| {
                 s.on_tpdu(dir, ts, &p, ops, &mut facts)
             }),
-            Session::Enip(s) => feed(framing, &enip::Parser, dir, bytes, |p| {
+            Session::Enip(s) => framing.feed(&enip::Parser, dir, bytes, |p| {
                 s.on_encap(dir, ts, &p, ops, &mut facts)
             }),
-            Session::Dnp3(s) => feed(framing, &dnp3::Parser, dir, bytes, |p| {
+            Session::Dnp3(s) => framing.feed(&dnp3::Parser, dir, bytes, |p| {
                 s.on_frame(dir, ts, &p, ops, &mut facts)
             }),
-            Session::Iec104(s) => feed(framing, &iec104::Parser, dir, bytes, |p| {
+            Session::Iec104(s) => framing.feed(&iec104::Parser, dir, bytes, |p| {
                 s.on_apdu(dir, ts, &p, ops, &mut facts)
             }),
         },
     }
     // Identity facts go to the asset ledger once it exists.
-}
-
-fn feed<P: PduParser>(
-    framing: &mut StreamBuffer,
-    parser: &P,
-    dir: Direction,
-    bytes: &[u8],
-    on: impl FnMut(P::Pdu<'_>),
-) {
-    framing.feed(parser, dir, bytes, on);
 }
 
 fn emit(app: &mut TcpApp, info: &FlowInfo, ops: Vec<OtOperation>, out: &mut Vec<Event>) {

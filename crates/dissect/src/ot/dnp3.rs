@@ -243,11 +243,11 @@ impl Session {
 
     /// The flow ended: requests still waiting are reported unanswered.
     pub fn finish(&mut self, ops: &mut Vec<OtOperation>) {
-        for mut p in self.outstanding.drain(..) {
-            p.op.status = Status::NoResponse;
-            p.op.flags.set(Flags::NO_RESPONSE);
-            ops.push(p.op);
-        }
+        ops.extend(
+            self.outstanding
+                .drain(..)
+                .map(|p| p.op.unanswered(Flags::NO_RESPONSE)),
+        );
     }
 }
 

@@ -466,11 +466,9 @@ impl Session {
             }
             (Direction::Orig, false) => {
                 if self.outstanding.len() >= MAX_OUTSTANDING
-                    && let Some(mut old) = self.outstanding.pop_front()
+                    && let Some(old) = self.outstanding.pop_front()
                 {
-                    old.op.status = Status::NoResponse;
-                    old.op.flags.set(Flags::TOO_MANY_OUTSTANDING);
-                    ops.push(old.op);
+                    ops.push(old.op.unanswered(Flags::TOO_MANY_OUTSTANDING));
                 }
                 let op = OtOperation {
                     protocol: PROTOCOL,
@@ -508,11 +506,11 @@ impl Session {
 
     /// The flow ended: operations still waiting are reported unanswered.
     pub fn finish(&mut self, ops: &mut Vec<OtOperation>) {
-        for mut p in self.outstanding.drain(..) {
-            p.op.status = Status::NoResponse;
-            p.op.flags.set(Flags::NO_RESPONSE);
-            ops.push(p.op);
-        }
+        ops.extend(
+            self.outstanding
+                .drain(..)
+                .map(|p| p.op.unanswered(Flags::NO_RESPONSE)),
+        );
     }
 }
 
