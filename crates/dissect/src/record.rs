@@ -109,11 +109,35 @@ impl OtOperation {
     }
 }
 
-/// What a device said about itself.
+/// Who an [`IdentityFact`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// The sender or receiver of the flow's PDU, by the direction it travelled in:
+    /// `Side(dir)` is whoever sent in `dir` (the pipeline resolves it to the flow
+    /// endpoint's IP and MAC).
+    Side(mamori_flow::Direction),
+    /// A device named by its link-layer address in the payload (DHCP `chaddr`, the
+    /// source of an LLDP or PROFINET DCP frame).
+    Mac(mamori_wire::decode::MacAddr),
+    /// A host named by its address in the payload (a DNS PTR answer, a WINS answer).
+    Ip(std::net::IpAddr),
+}
+
+impl Subject {
+    /// The flow side, when the subject is one.
+    pub fn side(self) -> Option<mamori_flow::Direction> {
+        match self {
+            Subject::Side(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// What a device said about itself (or what the network said about it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityFact {
-    /// Which side of the flow the fact is about.
-    pub about: mamori_flow::Direction,
+    /// Who the fact is about.
+    pub about: Subject,
     /// What kind of fact.
     pub kind: IdentityKind,
     /// Its value, as the device said it.
@@ -123,7 +147,7 @@ pub struct IdentityFact {
 }
 
 /// Kinds of identity facts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IdentityKind {
     /// Manufacturer.
     Vendor,
@@ -137,4 +161,52 @@ pub enum IdentityKind {
     Serial,
     /// A host or station name.
     Hostname,
+    /// An operating system named outright (`Windows 5.1`, `Linux 4.19`, a CIFS
+    /// browser's OS version, an LLDP system description naming its OS).
+    Os,
+    /// An HTTP or SSDP client's `User-Agent`.
+    UserAgent,
+    /// A server's software banner (HTTP or SSDP `Server`).
+    Software,
+    /// What kind of device it says it is (CIP device type, LLDP capabilities,
+    /// CIFS browser server type, PROFINET device role).
+    DeviceType,
+    /// DHCP vendor class (option 60) or DHCPv6 vendor class.
+    VendorClass,
+    /// DHCP parameter request list (option 55) as comma-separated codes: an OS
+    /// fingerprint.
+    DhcpFingerprint,
+    /// A protocol-level device number (BACnet device instance, DNP3 address,
+    /// PROFINET device id).
+    DeviceId,
+    /// A free-text description (LLDP system description, SSDP/UPnP description).
+    Description,
+    /// A management or configured IP address the device announced (LLDP, CDP, DCP).
+    ManagementAddress,
+    /// A workgroup or domain (CIFS browser, NetBIOS group names).
+    Domain,
+}
+
+impl IdentityKind {
+    /// The name logs and the ledger use (`vendor`, `hostname`, `user_agent`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::Vendor => "vendor",
+            IdentityKind::Product => "product",
+            IdentityKind::Model => "model",
+            IdentityKind::Firmware => "firmware",
+            IdentityKind::Serial => "serial",
+            IdentityKind::Hostname => "hostname",
+            IdentityKind::Os => "os",
+            IdentityKind::UserAgent => "user_agent",
+            IdentityKind::Software => "software",
+            IdentityKind::DeviceType => "device_type",
+            IdentityKind::VendorClass => "vendor_class",
+            IdentityKind::DhcpFingerprint => "dhcp_fingerprint",
+            IdentityKind::DeviceId => "device_id",
+            IdentityKind::Description => "description",
+            IdentityKind::ManagementAddress => "management_address",
+            IdentityKind::Domain => "domain",
+        }
+    }
 }

@@ -202,8 +202,8 @@ fn emit(app: &mut TcpApp, info: &FlowInfo, ops: Vec<OtOperation>, out: &mut Vec<
         out.push(Event::Ot(Box::new(OtEvent {
             uid: info.uid,
             seq: app.seq,
-            orig: info.orig,
-            resp: info.resp,
+            orig: Some(info.orig),
+            resp: Some(info.resp),
             orig_l2: info.l2[0],
             resp_l2: info.l2[1],
             op,

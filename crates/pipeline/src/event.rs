@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use mamori_dissect::record::OtOperation;
+use mamori_dissect::it::dhcp::DhcpRecord;
+use mamori_dissect::it::dns::DnsRecord;
+use mamori_dissect::record::{IdentityKind, OtOperation};
 use mamori_flow::{ConnRecord, Uid};
 use mamori_wire::Timestamp;
 use mamori_wire::decode::{ArpPacket, MacAddr};
@@ -31,16 +33,147 @@ pub struct OtEvent {
     pub uid: Uid,
     /// Position among the flow's operations (orders operations of equal time).
     pub seq: u32,
-    /// The flow's originator.
-    pub orig: (IpAddr, u16),
-    /// The flow's responder.
-    pub resp: (IpAddr, u16),
+    /// The flow's originator (`None` for layer-2 protocols such as PROFINET DCP).
+    pub orig: Option<(IpAddr, u16)>,
+    /// The flow's responder (`None` for layer-2 protocols).
+    pub resp: Option<(IpAddr, u16)>,
     /// Originator's link-layer address.
     pub orig_l2: Option<MacAddr>,
     /// Responder's link-layer address.
     pub resp_l2: Option<MacAddr>,
     /// The operation.
     pub op: OtOperation,
+}
+
+/// Who a flow is between, for application-layer events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowEnds {
+    /// The flow's uid.
+    pub uid: Uid,
+    /// Originator address and port.
+    pub orig: (IpAddr, u16),
+    /// Responder address and port.
+    pub resp: (IpAddr, u16),
+    /// Originator's link-layer address.
+    pub orig_l2: Option<MacAddr>,
+    /// Responder's link-layer address.
+    pub resp_l2: Option<MacAddr>,
+}
+
+/// An identity fact resolved to the device it is about: a hostname, vendor, model,
+/// OS hint, ... that a protocol told, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityEvent {
+    /// When it was seen (nanoseconds since the epoch).
+    pub ts: i64,
+    /// The flow that carried it (`None` for layer-2 frames).
+    pub uid: Option<Uid>,
+    /// Position among the flow's (or input's) identity events, to order equal times.
+    pub seq: u64,
+    /// The device's IP address, when known.
+    pub ip: Option<IpAddr>,
+    /// The device's link-layer address, when known (for an IP subject behind a
+    /// router this is the router's MAC and the ledger must not take it as the host's).
+    pub mac: Option<MacAddr>,
+    /// What kind of fact.
+    pub kind: IdentityKind,
+    /// Its value.
+    pub value: String,
+    /// The protocol that told it (`dhcp`, `nbns`, `lldp`, `enip`, ...).
+    pub protocol: &'static str,
+}
+
+/// A DNS, mDNS or LLMNR transaction: a row of `dns.jsonl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsEvent {
+    /// Who asked whom.
+    pub ends: FlowEnds,
+    /// `udp` or `tcp`.
+    pub proto: &'static str,
+    /// The transaction.
+    pub record: DnsRecord,
+}
+
+/// A DHCP exchange: a row of `dhcp.jsonl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DhcpEvent {
+    /// The flow of the exchange's first message.
+    pub ends: FlowEnds,
+    /// The exchange.
+    pub record: DhcpRecord,
+}
+
+/// The fields of a TCP SYN or SYN+ACK that a p0f-style OS fingerprint needs, copied
+/// from the first SYN (and SYN+ACK) of each flow. The ledger derives p0f's
+/// `ver:ittl:olen:mss:wsize,scale:olayout:quirks:pclass` from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpSynEvent {
+    /// When it was seen (nanoseconds since the epoch).
+    pub ts: i64,
+    /// The flow's uid.
+    pub uid: Uid,
+    /// The sender's address.
+    pub ip: IpAddr,
+    /// The sender's link-layer address.
+    pub mac: Option<MacAddr>,
+    /// SYN+ACK (a server's answer) rather than SYN.
+    pub syn_ack: bool,
+    /// IPv4 TTL or IPv6 hop limit, as seen.
+    pub ttl: u8,
+    /// IPv4 Don't Fragment (always false for IPv6).
+    pub df: bool,
+    /// IPv4 identification (0 for IPv6).
+    pub ip_id: u16,
+    /// IPv4 options length in bytes (0 for IPv6).
+    pub ip_opt_len: u8,
+    /// ECN bits of the IP header.
+    pub ecn: u8,
+    /// IPv6 flow label (0 for IPv4).
+    pub flow_label: u32,
+    /// TCP window.
+    pub window: u16,
+    /// TCP flags byte.
+    pub flags: u8,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number.
+    pub ack: u32,
+    /// Urgent pointer.
+    pub urgent: u16,
+    /// TCP options, raw (at most 40 bytes; `options_len` of them are valid).
+    pub options: [u8; 40],
+    /// Valid bytes in `options`.
+    pub options_len: u8,
+    /// Payload bytes carried by the SYN.
+    pub payload_len: u16,
+}
+
+impl TcpSynEvent {
+    /// The raw TCP options.
+    pub fn options(&self) -> &[u8] {
+        &self.options[..usize::from(self.options_len).min(40)]
+    }
+}
+
+/// Layer-2 traffic of one second as one worker saw it: what storm and loop
+/// detection need. Workers emit one per second that had traffic; a consumer sums
+/// the records of the same second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L2SecondEvent {
+    /// The second (epoch seconds).
+    pub second: i64,
+    /// Which worker counted it (orders records of the same second).
+    pub worker: u16,
+    /// Frames.
+    pub frames: u64,
+    /// Frames to the broadcast address.
+    pub broadcast: u64,
+    /// Frames to a multicast address.
+    pub multicast: u64,
+    /// Mirror duplicates removed.
+    pub duplicates: u64,
+    /// The source that sent the most broadcast frames this second, with its count.
+    pub top_broadcaster: Option<(MacAddr, u64)>,
 }
 
 /// Something a worker observed.
@@ -52,6 +185,16 @@ pub enum Event {
     Arp(ArpEvent),
     /// An OT request.
     Ot(Box<OtEvent>),
+    /// An identity fact about a device.
+    Identity(Box<IdentityEvent>),
+    /// A DNS transaction.
+    Dns(Box<DnsEvent>),
+    /// A DHCP exchange.
+    Dhcp(Box<DhcpEvent>),
+    /// A TCP SYN or SYN+ACK's fingerprint fields.
+    TcpSyn(Box<TcpSynEvent>),
+    /// One second of layer-2 counts from one worker.
+    L2Second(L2SecondEvent),
 }
 
 impl Event {
@@ -62,6 +205,27 @@ impl Event {
             Event::Conn(c) => (0, c.ts, c.uid.0),
             Event::Arp(a) => (1, a.ts, u128::from(a.packet_no)),
             Event::Ot(o) => (2, Timestamp(o.op.ts), (o.uid.0 << 32) | u128::from(o.seq)),
+            Event::Identity(i) => (
+                3,
+                Timestamp(i.ts),
+                (i.uid.map_or(0, |u| u.0) << 32) ^ u128::from(i.seq),
+            ),
+            Event::Dns(d) => (
+                4,
+                Timestamp(d.record.ts),
+                (d.ends.uid.0 << 16) ^ u128::from(d.record.trans_id),
+            ),
+            Event::Dhcp(d) => (
+                5,
+                Timestamp(d.record.ts),
+                (d.ends.uid.0 << 32) ^ u128::from(d.record.xid),
+            ),
+            Event::TcpSyn(t) => (6, Timestamp(t.ts), (t.uid.0 << 1) | u128::from(t.syn_ack)),
+            Event::L2Second(l) => (
+                7,
+                Timestamp(l.second.saturating_mul(1_000_000_000)),
+                u128::from(l.worker),
+            ),
         }
     }
 }

@@ -28,7 +28,7 @@ use mamori_flow::Direction;
 use mamori_wire::decode::MacAddr;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{IdentityFact, IdentityKind};
+use crate::record::{IdentityFact, IdentityKind, Subject};
 
 /// `dhcp.jsonl`'s and the identity facts' protocol name.
 pub const PROTOCOL: &str = "dhcp";
@@ -703,7 +703,7 @@ fn merge(
         let mut fact = |kind, value: &str, old: &Option<String>| {
             if !value.is_empty() && old.as_deref() != Some(value) {
                 facts.push(IdentityFact {
-                    about: dir,
+                    about: Subject::Side(dir),
                     kind,
                     value: value.to_string(),
                     protocol: PROTOCOL,

@@ -21,7 +21,7 @@ use mamori_flow::Direction;
 use mamori_wire::decode::MacAddr;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{IdentityFact, IdentityKind};
+use crate::record::{IdentityFact, IdentityKind, Subject};
 
 /// The identity facts' protocol name.
 pub const PROTOCOL: &str = "dhcpv6";
@@ -146,7 +146,7 @@ impl Message {
             && !name.is_empty()
         {
             facts.push(IdentityFact {
-                about: dir,
+                about: Subject::Side(dir),
                 kind: IdentityKind::Hostname,
                 value: name.clone(),
                 protocol: PROTOCOL,

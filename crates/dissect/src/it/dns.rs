@@ -25,7 +25,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{IdentityFact, IdentityKind};
+use crate::record::{IdentityFact, IdentityKind, Subject};
 
 #[cfg(test)]
 mod tests;
@@ -1024,7 +1024,7 @@ pub fn identity(variant: Variant, dir: Direction, m: &Message<'_>, facts: &mut V
         let value = r.name.to_string();
         if fits && !facts[start..].iter().any(|f| f.value == value) {
             facts.push(IdentityFact {
-                about: dir,
+                about: Subject::Side(dir),
                 kind: IdentityKind::Hostname,
                 value,
                 protocol: variant.as_str(),

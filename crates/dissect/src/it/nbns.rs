@@ -25,7 +25,7 @@ use mamori_flow::Direction;
 
 use super::dns::{self, DnsRecord, Header, Name};
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{IdentityFact, IdentityKind};
+use crate::record::{IdentityFact, IdentityKind, Subject};
 
 #[cfg(test)]
 mod tests;
@@ -379,7 +379,7 @@ pub fn identity(dir: Direction, m: &Message<'_>, facts: &mut Vec<IdentityFact>) 
     let add = |name: &str, facts: &mut Vec<IdentityFact>| {
         if !facts[start..].iter().any(|f| f.value == name) {
             facts.push(IdentityFact {
-                about: dir,
+                about: Subject::Side(dir),
                 kind: IdentityKind::Hostname,
                 value: name.to_string(),
                 protocol: "nbns",

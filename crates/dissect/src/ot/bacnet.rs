@@ -45,7 +45,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status};
+use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
 pub const PROTOCOL: &str = "bacnet";
@@ -819,13 +819,13 @@ fn identity(dir: Direction, data: &[u8], facts: &mut Vec<IdentityFact>) {
         None => i.vendor.to_string(),
     };
     facts.push(IdentityFact {
-        about: dir,
+        about: Subject::Side(dir),
         kind: IdentityKind::Vendor,
         value: vendor,
         protocol: PROTOCOL,
     });
     facts.push(IdentityFact {
-        about: dir,
+        about: Subject::Side(dir),
         kind: IdentityKind::Hostname,
         value: format!("device {}", i.device),
         protocol: PROTOCOL,

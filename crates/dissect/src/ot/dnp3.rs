@@ -36,7 +36,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{IdentityFact, IdentityKind, OtOperation, Status};
+use crate::record::{IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 pub use link::{Frame, Parser};
 
@@ -300,7 +300,7 @@ fn identity(about: Direction, objects: &[u8], facts: &mut Vec<IdentityFact>) {
         let value = String::from_utf8_lossy(value).trim().to_string();
         if !value.is_empty() {
             facts.push(IdentityFact {
-                about,
+                about: Subject::Side(about),
                 kind,
                 value,
                 protocol: PROTOCOL,

@@ -57,7 +57,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status};
+use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name for encapsulation commands.
 pub const PROTOCOL_ENIP: &str = "enip";
@@ -888,7 +888,7 @@ pub fn identity_attributes(d: &[u8], about: Direction, facts: &mut Vec<IdentityF
     };
     let mut push = |kind, value: String| {
         facts.push(IdentityFact {
-            about,
+            about: Subject::Side(about),
             kind,
             value,
             protocol: PROTOCOL_ENIP,

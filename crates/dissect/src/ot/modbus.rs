@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status};
+use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
 pub const PROTOCOL: &str = "modbus";
@@ -301,7 +301,7 @@ fn device_identification(data: &[u8], facts: &mut Vec<IdentityFact>) {
         let value = String::from_utf8_lossy(value).trim().to_string();
         if !value.is_empty() {
             facts.push(IdentityFact {
-                about: Direction::Resp,
+                about: Subject::Side(Direction::Resp),
                 kind,
                 value,
                 protocol: PROTOCOL,

@@ -55,7 +55,7 @@ use std::fmt::Write as _;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
-use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status};
+use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name for S7comm.
 pub const PROTOCOL: &str = "s7comm";
@@ -738,7 +738,7 @@ fn szl_identity(data: &[u8], about: Direction, facts: &mut Vec<IdentityFact>) {
             && !value.is_empty()
         {
             facts.push(IdentityFact {
-                about,
+                about: Subject::Side(about),
                 kind,
                 value,
                 protocol: PROTOCOL,

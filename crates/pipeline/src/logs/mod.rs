@@ -134,6 +134,13 @@ impl EventConsumer for LogWriter {
             Event::Conn(c) => self.write(LogKind::Conn, &conn::ConnLog::from(c)),
             Event::Arp(a) => self.write(LogKind::Arp, &arp::ArpLog::from(a)),
             Event::Ot(o) => self.write(LogKind::Ot, &ot::OtLog::from(o.as_ref())),
+            // dns.jsonl and dhcp.jsonl writers come with the UDP wiring; identity facts,
+            // SYN fingerprints and layer-2 counts feed the ledger and detectors only.
+            Event::Identity(_)
+            | Event::Dns(_)
+            | Event::Dhcp(_)
+            | Event::TcpSyn(_)
+            | Event::L2Second(_) => Ok(()),
         };
         result.map_err(|e| ConsumerError {
             what: "log writer",

@@ -13,14 +13,14 @@ pub struct OtLog<'a> {
     ts: f64,
     uid: String,
     protocol: &'static str,
-    #[serde(rename = "id.orig_h")]
-    orig_h: IpAddr,
-    #[serde(rename = "id.orig_p")]
-    orig_p: u16,
-    #[serde(rename = "id.resp_h")]
-    resp_h: IpAddr,
-    #[serde(rename = "id.resp_p")]
-    resp_p: u16,
+    #[serde(rename = "id.orig_h", skip_serializing_if = "Option::is_none")]
+    orig_h: Option<IpAddr>,
+    #[serde(rename = "id.orig_p", skip_serializing_if = "Option::is_none")]
+    orig_p: Option<u16>,
+    #[serde(rename = "id.resp_h", skip_serializing_if = "Option::is_none")]
+    resp_h: Option<IpAddr>,
+    #[serde(rename = "id.resp_p", skip_serializing_if = "Option::is_none")]
+    resp_p: Option<u16>,
     orig_l2_addr: Option<String>,
     resp_l2_addr: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,10 +41,10 @@ impl<'a> From<&'a OtEvent> for OtLog<'a> {
             ts: super::zeek_time(ts),
             uid: e.uid.to_string(),
             protocol: e.op.protocol,
-            orig_h: e.orig.0,
-            orig_p: e.orig.1,
-            resp_h: e.resp.0,
-            resp_p: e.resp.1,
+            orig_h: e.orig.map(|o| o.0),
+            orig_p: e.orig.map(|o| o.1),
+            resp_h: e.resp.map(|r| r.0),
+            resp_p: e.resp.map(|r| r.1),
             orig_l2_addr: mac_string(e.orig_l2),
             resp_l2_addr: mac_string(e.resp_l2),
             pdu: e.op.pdu,

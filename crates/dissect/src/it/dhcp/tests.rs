@@ -152,7 +152,7 @@ fn windows_xp_request_gives_what_the_ledger_needs() {
     assert!(
         facts
             .iter()
-            .all(|f| f.about == Direction::Orig && f.protocol == "dhcp")
+            .all(|f| f.about == Subject::Side(Direction::Orig) && f.protocol == "dhcp")
     );
 }
 

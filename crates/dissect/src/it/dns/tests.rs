@@ -294,7 +294,7 @@ fn mdns_announcement_names_its_sender() {
     assert_eq!(
         facts,
         vec![IdentityFact {
-            about: Direction::Orig,
+            about: Subject::Side(Direction::Orig),
             kind: IdentityKind::Hostname,
             value: "hmi-7.local".into(),
             protocol: "mdns",
@@ -331,7 +331,7 @@ fn llmnr_response_names_its_sender() {
     assert_eq!(facts.len(), 1);
     assert_eq!(
         (facts[0].about, facts[0].value.as_str()),
-        (Direction::Resp, "ews2")
+        (Subject::Side(Direction::Resp), "ews2")
     );
 }
 

@@ -95,7 +95,7 @@ fn registration_names_its_sender() {
     assert_eq!(
         facts,
         vec![IdentityFact {
-            about: Direction::Orig,
+            about: Subject::Side(Direction::Orig),
             kind: IdentityKind::Hostname,
             value: "PLC-HMI01".into(),
             protocol: "nbns",
@@ -129,7 +129,7 @@ fn queries_say_nothing_and_positive_responses_do() {
     assert_eq!(facts.len(), 1);
     assert_eq!(
         (facts[0].about, facts[0].value.as_str()),
-        (Direction::Resp, "PLC-HMI01")
+        (Subject::Side(Direction::Resp), "PLC-HMI01")
     );
     // A negative response (rcode 3) says nothing.
     r[3] = 0x03;

@@ -113,7 +113,11 @@ fn i_am_names_its_sender() {
         "device 123 max_apdu 1476 segmentation 0 vendor 260"
     );
     assert_eq!(facts.len(), 2);
-    assert!(facts.iter().all(|f| f.about == Direction::Resp));
+    assert!(
+        facts
+            .iter()
+            .all(|f| f.about == Subject::Side(Direction::Resp))
+    );
     assert_eq!(facts[0].value, "BACnet Stack at SourceForge (260)");
     assert_eq!(facts[1].value, "device 123");
 }

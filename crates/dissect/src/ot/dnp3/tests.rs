@@ -380,7 +380,14 @@ fn device_attributes_name_the_outstation() {
     assert_eq!(ops[0].target, "dst 10 g0v254 all");
     let got: Vec<_> = facts
         .iter()
-        .map(|f| (f.about, f.kind, f.value.as_str(), f.protocol))
+        .map(|f| {
+            (
+                f.about.side().unwrap(),
+                f.kind,
+                f.value.as_str(),
+                f.protocol,
+            )
+        })
         .collect();
     use crate::record::IdentityKind::*;
     assert_eq!(

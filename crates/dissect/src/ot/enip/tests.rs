@@ -305,7 +305,7 @@ fn list_identity_reply_tells_who_the_device_is() {
     assert!(
         facts
             .iter()
-            .all(|f| f.about == Direction::Resp && f.protocol == "enip")
+            .all(|f| f.about == Subject::Side(Direction::Resp) && f.protocol == "enip")
     );
 }
 

@@ -473,15 +473,19 @@ fn an_szl_read_identifies_the_module() {
     );
     assert_eq!(op.target, "SZL 0x0011 index 0x0000");
     assert_eq!(op.status, Status::Ok);
-    let found: Vec<(Direction, IdentityKind, &str)> = facts
+    let found: Vec<(Option<Direction>, IdentityKind, &str)> = facts
         .iter()
-        .map(|f| (f.about, f.kind, f.value.as_str()))
+        .map(|f| (f.about.side(), f.kind, f.value.as_str()))
         .collect();
     assert_eq!(
         found,
         [
-            (Direction::Resp, IdentityKind::Model, "6ES7 151-8AB01-0AB0"),
-            (Direction::Resp, IdentityKind::Firmware, "V3.2.6"),
+            (
+                Some(Direction::Resp),
+                IdentityKind::Model,
+                "6ES7 151-8AB01-0AB0"
+            ),
+            (Some(Direction::Resp), IdentityKind::Firmware, "V3.2.6"),
         ]
     );
 }
