@@ -109,12 +109,15 @@
 //! of NULL in key columns, plain `INSERT .. ON CONFLICT .. DO UPDATE`).
 
 mod error;
+mod ledger;
 mod migrate;
 mod model;
 mod sqlite;
+mod sqlite_ledger;
 mod writer;
 
 pub use error::StoreError;
+pub use ledger::{AlertQuery, AlertRow, AlertStatus, AssetQuery, AssetRow, AssetSort, BaselineRow};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
     ConnSummary, FlowFilter, FlowHourly, FlowKey, FlowSums, FlowTotals, HOUR_NANOS, NewRun,
@@ -160,4 +163,54 @@ pub trait Store: Send + Sync {
 
     /// Sums over the rows that `filter` selects (its `limit` is ignored).
     fn flow_totals(&self, filter: &FlowFilter) -> Result<FlowTotals, StoreError>;
+}
+
+/// The asset ledger, alerts and baselines: what the ledger, the detectors and the
+/// portal read and write. A separate trait from [`Store`] so that flow-only tools and
+/// test doubles need not implement it.
+pub trait LedgerStore: Store {
+    /// Writes assets, replacing the stored row with the same key (its `first_seen`
+    /// keeps the earlier time, `last_seen` the later), in one transaction.
+    fn upsert_assets(&self, rows: &[AssetRow]) -> Result<u64, StoreError>;
+
+    /// The assets `query` selects, in its order.
+    fn assets(&self, query: &AssetQuery) -> Result<Vec<AssetRow>, StoreError>;
+
+    /// How many assets `query` selects (ignoring its limit and offset).
+    fn asset_count(&self, query: &AssetQuery) -> Result<u64, StoreError>;
+
+    /// One asset by key (`mac:...` or `ip:...`).
+    fn asset(&self, key: &str) -> Result<Option<AssetRow>, StoreError>;
+
+    /// Adds alerts; a row whose fingerprint is stored already adds its count to the
+    /// stored one and widens its time span (the status stays). Returns the ids.
+    fn add_alerts(&self, rows: &[AlertRow]) -> Result<Vec<i64>, StoreError>;
+
+    /// The alerts `query` selects, newest first.
+    fn alerts(&self, query: &AlertQuery) -> Result<Vec<AlertRow>, StoreError>;
+
+    /// How many alerts `query` selects (ignoring its limit and offset).
+    fn alert_count(&self, query: &AlertQuery) -> Result<u64, StoreError>;
+
+    /// One alert by id.
+    fn alert(&self, id: i64) -> Result<Option<AlertRow>, StoreError>;
+
+    /// Sets an alert's status (acknowledged, accepted) with who and when; false when
+    /// there is no such alert.
+    fn set_alert_status(
+        &self,
+        id: i64,
+        status: AlertStatus,
+        by: &str,
+        at: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Saves a baseline as the next version; returns the version.
+    fn save_baseline(&self, baseline: &BaselineRow) -> Result<i64, StoreError>;
+
+    /// The newest baseline with its data.
+    fn latest_baseline(&self) -> Result<Option<BaselineRow>, StoreError>;
+
+    /// Every baseline, newest first, without its data.
+    fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError>;
 }

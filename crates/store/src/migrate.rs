@@ -21,11 +21,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "runs_and_flows",
-    sql: include_str!("../migrations/0001_runs_and_flows.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "runs_and_flows",
+        sql: include_str!("../migrations/0001_runs_and_flows.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "assets_alerts_baselines",
+        sql: include_str!("../migrations/0002_assets_alerts_baselines.sql"),
+    },
+];
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = match MIGRATIONS.last() {

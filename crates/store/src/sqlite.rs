@@ -12,13 +12,15 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Row, Transaction, params};
 
-use crate::Store;
 use crate::error::StoreError;
+use crate::ledger::{AlertQuery, AlertRow, AlertStatus, AssetQuery, AssetRow, BaselineRow};
 use crate::migrate::{self, SCHEMA_VERSION};
 use crate::model::{
     FlowFilter, FlowHourly, FlowKey, FlowSums, FlowTotals, NewRun, RunFinish, RunId, RunInput,
     RunRecord, RunStatus,
 };
+use crate::sqlite_ledger;
+use crate::{LedgerStore, Store};
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -187,12 +189,12 @@ const FLOW_TOTALS: &str = concat!(
 );
 
 /// A counter as the signed integer SQLite stores.
-fn to_i64(field: &'static str, value: u64) -> Result<i64, StoreError> {
+pub(crate) fn to_i64(field: &'static str, value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::OutOfRange { field, value })
 }
 
 /// Reads column `idx` as a counter.
-fn get_u64(
+pub(crate) fn get_u64(
     row: &Row<'_>,
     idx: usize,
     table: &'static str,
@@ -207,7 +209,7 @@ fn get_u64(
 }
 
 /// Reads column `idx`, naming the column if the type is wrong.
-fn get<T: rusqlite::types::FromSql>(
+pub(crate) fn get<T: rusqlite::types::FromSql>(
     row: &Row<'_>,
     idx: usize,
     table: &'static str,
@@ -524,5 +526,63 @@ impl Store for SqliteStore {
             first_seen: get(row, 8, T, "min(first_seen)")?,
             last_seen: get(row, 9, T, "max(last_seen)")?,
         })
+    }
+}
+
+impl LedgerStore for SqliteStore {
+    fn upsert_assets(&self, rows: &[AssetRow]) -> Result<u64, StoreError> {
+        sqlite_ledger::upsert_assets(&mut self.lock(), rows)
+    }
+
+    fn assets(&self, query: &AssetQuery) -> Result<Vec<AssetRow>, StoreError> {
+        sqlite_ledger::assets(&self.lock(), query)
+    }
+
+    fn asset_count(&self, query: &AssetQuery) -> Result<u64, StoreError> {
+        sqlite_ledger::asset_count(&self.lock(), query)
+    }
+
+    fn asset(&self, key: &str) -> Result<Option<AssetRow>, StoreError> {
+        sqlite_ledger::asset(&self.lock(), key)
+    }
+
+    fn add_alerts(&self, rows: &[AlertRow]) -> Result<Vec<i64>, StoreError> {
+        sqlite_ledger::add_alerts(&mut self.lock(), rows)
+    }
+
+    fn alerts(&self, query: &AlertQuery) -> Result<Vec<AlertRow>, StoreError> {
+        sqlite_ledger::alerts(&self.lock(), query)
+    }
+
+    fn alert_count(&self, query: &AlertQuery) -> Result<u64, StoreError> {
+        sqlite_ledger::alert_count(&self.lock(), query)
+    }
+
+    fn alert(&self, id: i64) -> Result<Option<AlertRow>, StoreError> {
+        sqlite_ledger::alert(&self.lock(), id)
+    }
+
+    fn set_alert_status(
+        &self,
+        id: i64,
+        status: AlertStatus,
+        by: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        sqlite_ledger::set_alert_status(&self.lock(), id, status, by, at)
+    }
+
+    fn save_baseline(&self, baseline: &BaselineRow) -> Result<i64, StoreError> {
+        sqlite_ledger::save_baseline(&self.lock(), baseline)
+    }
+
+    fn latest_baseline(&self) -> Result<Option<BaselineRow>, StoreError> {
+        Ok(sqlite_ledger::baselines(&self.lock(), true, true)?
+            .into_iter()
+            .next())
+    }
+
+    fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError> {
+        sqlite_ledger::baselines(&self.lock(), false, false)
     }
 }
