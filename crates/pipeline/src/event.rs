@@ -155,6 +155,33 @@ impl TcpSynEvent {
     }
 }
 
+/// A signature rule matched a packet's payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleHitEvent {
+    /// When (nanoseconds since the epoch).
+    pub ts: i64,
+    /// The flow.
+    pub ends: FlowEnds,
+    /// Whether the matching payload travelled from originator to responder.
+    pub from_orig: bool,
+    /// Position among the flow's hits (orders hits of equal time).
+    pub seq: u32,
+    /// Generator id (1 for ordinary rules).
+    pub gid: u32,
+    /// Signature id.
+    pub sid: u32,
+    /// Revision.
+    pub rev: u32,
+    /// The rule's `msg`.
+    pub msg: std::sync::Arc<str>,
+    /// The rule's `classtype`, if any.
+    pub classtype: Option<std::sync::Arc<str>>,
+    /// Priority (1 highest), from the rule or its classtype.
+    pub priority: u8,
+    /// The application protocol the flow was identified as, if any.
+    pub app_proto: Option<&'static str>,
+}
+
 /// Layer-2 traffic of one second as one worker saw it: what storm and loop
 /// detection need. Workers emit one per second that had traffic; a consumer sums
 /// the records of the same second.
@@ -195,6 +222,8 @@ pub enum Event {
     TcpSyn(Box<TcpSynEvent>),
     /// One second of layer-2 counts from one worker.
     L2Second(L2SecondEvent),
+    /// A signature rule matched.
+    RuleHit(Box<RuleHitEvent>),
 }
 
 impl Event {
@@ -226,6 +255,7 @@ impl Event {
                 Timestamp(l.second.saturating_mul(1_000_000_000)),
                 u128::from(l.worker),
             ),
+            Event::RuleHit(h) => (8, Timestamp(h.ts), (h.ends.uid.0 << 32) | u128::from(h.seq)),
         }
     }
 }

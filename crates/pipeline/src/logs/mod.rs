@@ -140,7 +140,8 @@ impl EventConsumer for LogWriter {
             | Event::Dns(_)
             | Event::Dhcp(_)
             | Event::TcpSyn(_)
-            | Event::L2Second(_) => Ok(()),
+            | Event::L2Second(_)
+            | Event::RuleHit(_) => Ok(()),
         };
         result.map_err(|e| ConsumerError {
             what: "log writer",
