@@ -297,7 +297,28 @@ fn write(path: &Path, format: WriteFormat, frames: &[(Timestamp, Vec<u8>)]) {
     w.finish().unwrap();
 }
 
-fn analyze(input: &Path, threads: usize, logs: &Path) -> (Vec<u8>, Vec<u8>) {
+/// Every `*.jsonl` log in `dir`, by file name.
+fn read_logs(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read(&p).unwrap())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn analyze_all(
+    input: &Path,
+    threads: usize,
+    logs: &Path,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
     let out = common::run_mamori(&[
         "analyze",
         input.to_str().unwrap(),
@@ -312,10 +333,7 @@ fn analyze(input: &Path, threads: usize, logs: &Path) -> (Vec<u8>, Vec<u8>) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (
-        std::fs::read(logs.join("conn.jsonl")).unwrap(),
-        std::fs::read(logs.join("arp.jsonl")).unwrap(),
-    )
+    read_logs(logs)
 }
 
 #[test]
@@ -326,7 +344,11 @@ fn logs_are_identical_for_any_thread_count_and_both_file_formats() {
     let pcapng = dir.path().join("mix.pcapng");
     write(&pcap, WriteFormat::Pcap, &frames);
     write(&pcapng, WriteFormat::PcapNg, &frames);
-    let reference = analyze(&pcap, 1, &dir.path().join("ref"));
+    let reference_all = analyze_all(&pcap, 1, &dir.path().join("ref"));
+    let reference = (
+        reference_all["conn.jsonl"].clone(),
+        reference_all["arp.jsonl"].clone(),
+    );
     let conns = reference.0.iter().filter(|&&b| b == b'\n').count();
     assert!(
         conns > 300,
@@ -342,17 +364,18 @@ fn logs_are_identical_for_any_thread_count_and_both_file_formats() {
             "{}-{threads}",
             input.extension().unwrap().to_str().unwrap()
         ));
-        let got = analyze(input, threads, &logs);
-        assert!(
-            got.0 == reference.0,
-            "conn.jsonl differs for {} with {threads} threads",
-            input.display()
+        let got = analyze_all(input, threads, &logs);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            reference_all.keys().collect::<Vec<_>>()
         );
-        assert!(
-            got.1 == reference.1,
-            "arp.jsonl differs for {} with {threads} threads",
-            input.display()
-        );
+        for (name, bytes) in &reference_all {
+            assert!(
+                &got[name] == bytes,
+                "{name} differs for {} with {threads} threads",
+                input.display()
+            );
+        }
     }
 }
 
@@ -386,11 +409,17 @@ fn shared_captures_give_identical_logs_as_pcap_and_pcapng() {
         if !status.success() {
             continue; // e.g. a link type editcap cannot write as pcapng
         }
-        let a = analyze_lenient(&file, &dir.path().join("a"));
-        let b = analyze_lenient(&converted, &dir.path().join("b"));
+        let a = analyze_lenient(&file, 2, &dir.path().join("a"));
+        let b = analyze_lenient(&converted, 2, &dir.path().join("b"));
         assert!(
             a == b,
             "logs differ between {} and its pcapng form",
+            file.display()
+        );
+        let one = analyze_lenient(&converted, 1, &dir.path().join("c"));
+        assert!(
+            one == b,
+            "logs of {} differ between 1 and 2 threads",
             file.display()
         );
         compared += 1;
@@ -399,11 +428,17 @@ fn shared_captures_give_identical_logs_as_pcap_and_pcapng() {
     assert!(compared > 40);
 }
 
-/// Like `analyze`, but a skipped capture (unsupported link type) is fine.
-fn analyze_lenient(input: &Path, logs: &Path) -> (Vec<u8>, Vec<u8>) {
+/// Like `analyze_all`, but a skipped capture (unsupported link type) is fine.
+fn analyze_lenient(
+    input: &Path,
+    threads: usize,
+    logs: &Path,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
     let out = common::run_mamori(&[
         "analyze",
         input.to_str().unwrap(),
+        "--threads",
+        &threads.to_string(),
         "-q",
         "--logs",
         logs.to_str().unwrap(),
@@ -413,8 +448,5 @@ fn analyze_lenient(input: &Path, logs: &Path) -> (Vec<u8>, Vec<u8>) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (
-        std::fs::read(logs.join("conn.jsonl")).unwrap_or_default(),
-        std::fs::read(logs.join("arp.jsonl")).unwrap_or_default(),
-    )
+    read_logs(logs)
 }

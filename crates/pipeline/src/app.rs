@@ -1,24 +1,33 @@
-//! The application layer of a flow: TCP reassembly feeding an OT dissector.
+//! The application layer of a flow: TCP reassembly and UDP datagrams feeding the
+//! dissectors, and what they tell turned into events.
 //!
-//! A flow gets a dissector when its server port is one an OT protocol registers
-//! (Modbus 502, S7comm 102, EtherNet/IP 44818, DNP3 20000, IEC 104 2404); the
-//! dissector then decides from the bytes whether the flow really is that protocol.
-//! Only such flows pay for reassembly. Each request the dissector finishes becomes an
-//! [`OtEvent`] (a row of `ot.jsonl`), and the flow's `service` names the protocol once
-//! a request was seen.
+//! A flow gets a dissector when one of its ports is one a protocol registers (the
+//! server port is preferred: Modbus 502, S7comm 102, EtherNet/IP 44818, DNP3 20000,
+//! IEC 104 2404 over TCP; DNS 53, mDNS 5353, LLMNR 5355, NetBIOS 137, BACnet 47808,
+//! DNP3 20000 and EtherNet/IP 44818 over UDP); the dissector then decides from the
+//! bytes whether the flow really is that protocol. Only TCP flows with a dissector pay
+//! for reassembly. DHCP is not here: its messages hop between flows (a client without
+//! an address broadcasts), so one session per worker takes them (see the worker).
+//!
+//! What comes out: [`OtEvent`]s (rows of `ot.jsonl`), [`DnsEvent`]s (`dns.jsonl`),
+//! [`IdentityEvent`]s (facts resolved from a flow side to its IP and MAC) and, from
+//! the first SYN and SYN+ACK of every TCP flow, [`TcpSynEvent`]s for OS fingerprints.
+//! A flow's `service` names a protocol once the dissector recognised a PDU of it.
 
 use std::net::IpAddr;
 
-use mamori_dissect::ot::{dnp3, enip, iec104, modbus, s7comm};
-use mamori_dissect::record::{IdentityFact, OtOperation};
+use mamori_dissect::it::dns;
+use mamori_dissect::it::nbns;
+use mamori_dissect::ot::{bacnet, dnp3, enip, iec104, modbus, s7comm};
+use mamori_dissect::record::{IdentityFact, OtOperation, Subject};
 use mamori_dissect::stream::StreamBuffer;
 use mamori_flow::reassembly::{Chunk, ReassemblyConfig, StreamReassembler};
 use mamori_flow::{ConnRecord, Direction, ServiceSet, Uid};
-use mamori_wire::decode::{MacAddr, TcpSegment};
+use mamori_wire::decode::{IpPacket, MacAddr, TcpSegment};
 
-use crate::event::{Event, OtEvent};
+use crate::event::{DnsEvent, Event, FlowEnds, IdentityEvent, OtEvent, TcpSynEvent};
 
-/// Who a flow's operations are between (fixed for the flow's life).
+/// Who a flow's events are between (fixed for the flow's life).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FlowInfo {
     pub(crate) uid: Uid,
@@ -27,9 +36,38 @@ pub(crate) struct FlowInfo {
     pub(crate) l2: [Option<MacAddr>; 2],
 }
 
-/// One protocol's session.
+impl FlowInfo {
+    fn of(record: &ConnRecord) -> Option<FlowInfo> {
+        Some(FlowInfo {
+            uid: record.uid,
+            orig: (record.orig.addr?, record.orig.port),
+            resp: (record.resp.addr?, record.resp.port),
+            l2: [record.orig.l2, record.resp.l2],
+        })
+    }
+
+    pub(crate) fn ends(&self) -> FlowEnds {
+        FlowEnds {
+            uid: self.uid,
+            orig: self.orig,
+            resp: self.resp,
+            orig_l2: self.l2[0],
+            resp_l2: self.l2[1],
+        }
+    }
+
+    /// The IP and MAC of whoever sent in `dir`.
+    fn side(&self, dir: Direction) -> (IpAddr, Option<MacAddr>) {
+        match dir {
+            Direction::Orig => (self.orig.0, self.l2[0]),
+            Direction::Resp => (self.resp.0, self.l2[1]),
+        }
+    }
+}
+
+/// One TCP protocol's session.
 #[derive(Debug)]
-enum Session {
+enum TcpSession {
     Modbus(modbus::Session),
     S7(s7comm::Session),
     Enip(enip::Session),
@@ -37,26 +75,107 @@ enum Session {
     Iec104(iec104::Session),
 }
 
-impl Session {
-    fn for_port(port: u16) -> Option<(Session, &'static str)> {
+impl TcpSession {
+    fn for_port(port: u16) -> Option<(TcpSession, &'static str)> {
         Some(match port {
-            modbus::PORT => (Session::Modbus(modbus::Session::default()), "modbus"),
-            102 => (Session::S7(s7comm::Session::default()), "s7comm"),
-            44818 => (Session::Enip(enip::Session::default()), "enip"),
-            20000 => (Session::Dnp3(dnp3::Session::default()), "dnp3"),
-            2404 => (Session::Iec104(iec104::Session::default()), "iec104"),
+            modbus::PORT => (TcpSession::Modbus(modbus::Session::default()), "modbus"),
+            102 => (TcpSession::S7(s7comm::Session::default()), "s7comm"),
+            enip::PORT => (TcpSession::Enip(enip::Session::default()), "enip"),
+            dnp3::PORT => (TcpSession::Dnp3(dnp3::Session::default()), "dnp3"),
+            2404 => (TcpSession::Iec104(iec104::Session::default()), "iec104"),
             _ => return None,
         })
     }
 
-    fn finish(&mut self, ops: &mut Vec<OtOperation>) {
+    fn finish(&mut self, out: &mut Outputs) {
         match self {
-            Session::Modbus(s) => s.finish(ops),
-            Session::S7(s) => s.finish(ops),
-            Session::Enip(s) => s.finish(ops),
-            Session::Dnp3(s) => s.finish(ops),
-            Session::Iec104(s) => s.finish(ops),
+            TcpSession::Modbus(s) => s.finish(&mut out.ops),
+            TcpSession::S7(s) => s.finish(&mut out.ops),
+            TcpSession::Enip(s) => s.finish(&mut out.ops),
+            TcpSession::Dnp3(s) => s.finish(&mut out.ops),
+            TcpSession::Iec104(s) => s.finish(&mut out.ops),
         }
+    }
+}
+
+/// One UDP protocol's session.
+#[derive(Debug)]
+enum UdpSession {
+    Dns(dns::Session),
+    Nbns,
+    Bacnet(Box<bacnet::Session>),
+    Dnp3(Box<dnp3::Session>),
+    Enip(Box<enip::Session>),
+}
+
+impl UdpSession {
+    fn for_port(port: u16) -> Option<(UdpSession, &'static str)> {
+        let variant = |v: dns::Variant| (UdpSession::Dns(dns::Session::new(v)), v.as_str());
+        Some(match port {
+            dns::PORT => variant(dns::Variant::Dns),
+            dns::MDNS_PORT => variant(dns::Variant::Mdns),
+            dns::LLMNR_PORT => variant(dns::Variant::Llmnr),
+            nbns::PORT => (UdpSession::Nbns, "netbios-ns"),
+            bacnet::PORT => (UdpSession::Bacnet(Box::default()), "bacnet"),
+            dnp3::PORT => (UdpSession::Dnp3(Box::default()), "dnp3"),
+            enip::PORT => (UdpSession::Enip(Box::default()), "enip"),
+            _ => return None,
+        })
+    }
+
+    /// Takes one datagram travelling in `dir` (towards the registered port is
+    /// `Orig`); returns whether it was this protocol.
+    fn datagram(&mut self, dir: Direction, ts: i64, payload: &[u8], out: &mut Outputs) -> bool {
+        match self {
+            UdpSession::Dns(s) => match dns::Message::parse(payload) {
+                Some(m) => {
+                    s.on_message(dir, ts, &m, &mut out.dns, &mut out.facts);
+                    true
+                }
+                None => false,
+            },
+            UdpSession::Nbns => match nbns::Message::parse(payload) {
+                Some(m) => {
+                    nbns::identity(dir, &m, &mut out.facts);
+                    true
+                }
+                None => false,
+            },
+            UdpSession::Bacnet(s) => s.on_datagram(dir, ts, payload, &mut out.ops, &mut out.facts),
+            UdpSession::Dnp3(s) => s.on_datagram(dir, ts, payload, &mut out.ops, &mut out.facts),
+            UdpSession::Enip(s) => match enip::parse_datagram(payload) {
+                enip::Datagram::Encapsulation(encap) => {
+                    s.on_encap(dir, ts, &encap, &mut out.ops, &mut out.facts);
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+
+    fn finish(&mut self, out: &mut Outputs) {
+        match self {
+            UdpSession::Dns(s) => s.finish(&mut out.dns),
+            UdpSession::Nbns => {}
+            UdpSession::Bacnet(s) => s.finish(&mut out.ops),
+            UdpSession::Dnp3(s) => s.finish(&mut out.ops),
+            UdpSession::Enip(s) => s.finish(&mut out.ops),
+        }
+    }
+}
+
+/// What a flow's dissector produced from one packet (or at its end), before it
+/// becomes events.
+#[derive(Debug, Default)]
+struct Outputs {
+    ops: Vec<OtOperation>,
+    facts: Vec<IdentityFact>,
+    dns: Vec<dns::DnsRecord>,
+}
+
+impl Outputs {
+    fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.facts.is_empty() && self.dns.is_empty()
     }
 }
 
@@ -65,24 +184,127 @@ impl Session {
 struct TcpApp {
     reassembly: [StreamReassembler; 2],
     framing: [StreamBuffer; 2],
-    session: Session,
-    service: &'static str,
-    /// Whether the server is the flow's responder (else its originator).
-    server_is_resp: bool,
-    /// Operations emitted so far (orders events of equal time within the flow).
-    seq: u32,
+    session: TcpSession,
+}
+
+/// A flow's dissector: TCP with reassembly, or UDP datagrams.
+#[derive(Debug)]
+enum Dissector {
+    Tcp(Box<TcpApp>),
+    Udp(UdpSession),
 }
 
 /// Per-flow application state, owned by the flow table as the flow's extension.
 #[derive(Debug, Default)]
 pub struct FlowApp {
     decided: bool,
-    tcp: Option<Box<TcpApp>>,
+    dissector: Option<Dissector>,
+    service: &'static str,
+    /// Whether the dissector's server is the flow's responder (else its originator).
+    server_is_orig: bool,
+    /// SYN fingerprints taken (bit 0: SYN, bit 1: SYN+ACK).
+    syn_seen: u8,
+    /// Events emitted so far (orders events of equal time within the flow).
+    seq: u32,
 }
 
 impl FlowApp {
-    /// Takes one TCP segment travelling in `dir` of the flow `info` describes; finished
-    /// operations become events in `out`.
+    /// Picks the dissector from the ports, once.
+    fn decide(&mut self, info: &FlowInfo, tcp: bool) {
+        if self.decided {
+            return;
+        }
+        self.decided = true;
+        let (o, r) = (info.orig.1, info.resp.1);
+        let chosen = if tcp {
+            let pick = |p| TcpSession::for_port(p);
+            pick(r)
+                .map(|s| (s, false))
+                .or_else(|| pick(o).map(|s| (s, true)))
+                .map(|((session, service), server_is_orig)| {
+                    let app = TcpApp {
+                        reassembly: Default::default(),
+                        framing: Default::default(),
+                        session,
+                    };
+                    (Dissector::Tcp(Box::new(app)), service, server_is_orig)
+                })
+        } else {
+            let pick = |p| UdpSession::for_port(p);
+            pick(r)
+                .map(|s| (s, false))
+                .or_else(|| pick(o).map(|s| (s, true)))
+                .map(|((session, service), server_is_orig)| {
+                    (Dissector::Udp(session), service, server_is_orig)
+                })
+        };
+        if let Some((dissector, service, server_is_orig)) = chosen {
+            self.dissector = Some(dissector);
+            self.service = service;
+            self.server_is_orig = server_is_orig;
+        }
+    }
+
+    /// The dissector's direction for a flow direction (`Orig` = towards its server);
+    /// the mapping is its own inverse.
+    fn to_dissector(&self, d: Direction) -> Direction {
+        if self.server_is_orig { d.reverse() } else { d }
+    }
+
+    /// Takes the fingerprint fields of a SYN or SYN+ACK, the first of each per flow.
+    pub(crate) fn on_syn(
+        &mut self,
+        info: &FlowInfo,
+        dir: Direction,
+        ts: i64,
+        ip: &IpPacket<'_>,
+        seg: &TcpSegment<'_>,
+        out: &mut Vec<Event>,
+    ) {
+        let syn_ack = seg.flags.ack();
+        let bit = 1u8 << u8::from(syn_ack);
+        if self.syn_seen & bit != 0 {
+            return;
+        }
+        self.syn_seen |= bit;
+        let (addr, mac) = info.side(dir);
+        let header = ip.header;
+        let (ip_opt_len, ecn, flow_label) = if ip.version == 4 {
+            let opt = header.len().saturating_sub(20).min(40) as u8;
+            (opt, header.get(1).map_or(0, |b| b & 3), 0)
+        } else {
+            let b = |i: usize| u32::from(header.get(i).copied().unwrap_or(0));
+            let ecn = ((b(1) >> 4) & 3) as u8;
+            (0, ecn, ((b(1) & 0x0f) << 16) | (b(2) << 8) | b(3))
+        };
+        let mut options = [0u8; 40];
+        let n = seg.options.len().min(40);
+        options[..n].copy_from_slice(&seg.options[..n]);
+        out.push(Event::TcpSyn(Box::new(TcpSynEvent {
+            ts,
+            uid: info.uid,
+            ip: addr,
+            mac,
+            syn_ack,
+            ttl: ip.ttl,
+            df: ip.dont_fragment,
+            ip_id: ip.ident,
+            ip_opt_len,
+            ecn,
+            flow_label,
+            window: seg.window,
+            flags: seg.flags.0,
+            seq: seg.seq,
+            ack: seg.ack,
+            urgent: seg.urgent,
+            options,
+            options_len: n as u8,
+            payload_len: u16::try_from(seg.payload_len).unwrap_or(u16::MAX),
+        })));
+    }
+
+    /// Takes one TCP segment travelling in `dir` of the flow `info` describes; what
+    /// the dissector finishes becomes events in `out`.
     pub(crate) fn on_tcp(
         &mut self,
         info: &FlowInfo,
@@ -92,37 +314,19 @@ impl FlowApp {
         services: &mut ServiceSet,
         out: &mut Vec<Event>,
     ) {
-        if !self.decided {
-            self.decided = true;
-            let (o, r) = (info.orig.1, info.resp.1);
-            let chosen = Session::for_port(r)
-                .map(|s| (s, true))
-                .or_else(|| Session::for_port(o).map(|s| (s, false)));
-            self.tcp = chosen.map(|((session, service), server_is_resp)| {
-                Box::new(TcpApp {
-                    reassembly: Default::default(),
-                    framing: Default::default(),
-                    session,
-                    service,
-                    server_is_resp,
-                    seq: 0,
-                })
-            });
-        }
-        let Some(app) = self.tcp.as_deref_mut() else {
+        self.decide(info, true);
+        let server_is_orig = self.server_is_orig;
+        let Some(Dissector::Tcp(app)) = self.dissector.as_mut() else {
             return;
         };
-        let mut ops = Vec::new();
+        let mut outputs = Outputs::default();
         let TcpApp {
             reassembly,
             framing,
             session,
-            server_is_resp,
-            ..
-        } = app;
+        } = app.as_mut();
         let config = ReassemblyConfig::default();
-        // Towards the server is `Orig` for the dissectors, whatever the flow's orientation.
-        let to_dissector = |d: Direction| if *server_is_resp { d } else { d.reverse() };
+        let to_dissector = |d: Direction| if server_is_orig { d.reverse() } else { d };
         let mut feed = |d: Direction, chunk: Chunk<'_>| {
             feed_chunk(
                 session,
@@ -130,7 +334,7 @@ impl FlowApp {
                 to_dissector(d),
                 ts,
                 chunk,
-                &mut ops,
+                &mut outputs,
             )
         };
         if seg.flags.ack() {
@@ -140,73 +344,131 @@ impl FlowApp {
         reassembly[dir.index()].segment(seg.seq, seg.flags.syn(), seg.payload, &config, &mut |c| {
             feed(dir, c)
         });
-        if !ops.is_empty() {
-            services.insert_name(app.service);
+        if !outputs.ops.is_empty() {
+            services.insert_name(self.service);
         }
-        emit(app, info, ops, out);
+        self.emit(info, ts, outputs, out);
+    }
+
+    /// Takes one UDP datagram's payload travelling in `dir`.
+    pub(crate) fn on_udp(
+        &mut self,
+        info: &FlowInfo,
+        dir: Direction,
+        ts: i64,
+        payload: &[u8],
+        services: &mut ServiceSet,
+        out: &mut Vec<Event>,
+    ) {
+        self.decide(info, false);
+        let d = self.to_dissector(dir);
+        let Some(Dissector::Udp(session)) = self.dissector.as_mut() else {
+            return;
+        };
+        let mut outputs = Outputs::default();
+        if session.datagram(d, ts, payload, &mut outputs) {
+            services.insert_name(self.service);
+        }
+        self.emit(info, ts, outputs, out);
     }
 
     /// The flow ended: requests still waiting become unanswered operations.
-    pub(crate) fn finish(self, record: &ConnRecord, out: &mut Vec<Event>) {
-        let Some(mut app) = self.tcp else { return };
-        let mut ops = Vec::new();
-        app.session.finish(&mut ops);
-        let (Some(o), Some(r)) = (record.orig.addr, record.resp.addr) else {
+    pub(crate) fn finish(mut self, record: &ConnRecord, out: &mut Vec<Event>) {
+        let Some(dissector) = self.dissector.as_mut() else {
             return;
         };
-        let info = FlowInfo {
-            uid: record.uid,
-            orig: (o, record.orig.port),
-            resp: (r, record.resp.port),
-            l2: [record.orig.l2, record.resp.l2],
+        let mut outputs = Outputs::default();
+        match dissector {
+            Dissector::Tcp(app) => app.session.finish(&mut outputs),
+            Dissector::Udp(session) => session.finish(&mut outputs),
+        }
+        if let Some(info) = FlowInfo::of(record) {
+            self.emit(&info, record.last_ts.0, outputs, out);
+        }
+    }
+
+    /// Turns a dissector's outputs into events. Directions in `outputs` are the
+    /// dissector's; they are mapped back to the flow's here.
+    fn emit(&mut self, info: &FlowInfo, ts: i64, outputs: Outputs, out: &mut Vec<Event>) {
+        if outputs.is_empty() {
+            return;
+        }
+        let proto = if matches!(self.dissector, Some(Dissector::Tcp(_))) {
+            "tcp"
+        } else {
+            "udp"
         };
-        emit(&mut app, &info, ops, out);
+        for op in outputs.ops {
+            self.seq += 1;
+            out.push(Event::Ot(Box::new(OtEvent {
+                uid: info.uid,
+                seq: self.seq,
+                orig: Some(info.orig),
+                resp: Some(info.resp),
+                orig_l2: info.l2[0],
+                resp_l2: info.l2[1],
+                op,
+            })));
+        }
+        for fact in outputs.facts {
+            self.seq += 1;
+            let (ip, mac) = match fact.about {
+                Subject::Side(d) => {
+                    let (ip, mac) = info.side(self.to_dissector(d));
+                    (Some(ip), mac)
+                }
+                Subject::Mac(mac) => (None, Some(mac)),
+                Subject::Ip(ip) => (Some(ip), None),
+            };
+            out.push(Event::Identity(Box::new(IdentityEvent {
+                ts,
+                uid: Some(info.uid),
+                seq: u64::from(self.seq),
+                ip,
+                mac,
+                kind: fact.kind,
+                value: fact.value,
+                protocol: fact.protocol,
+            })));
+        }
+        for mut record in outputs.dns {
+            record.dir = self.to_dissector(record.dir);
+            out.push(Event::Dns(Box::new(DnsEvent {
+                ends: info.ends(),
+                proto,
+                record,
+            })));
+        }
     }
 }
 
 fn feed_chunk(
-    session: &mut Session,
+    session: &mut TcpSession,
     framing: &mut StreamBuffer,
     dir: Direction,
     ts: i64,
     chunk: Chunk<'_>,
-    ops: &mut Vec<OtOperation>,
+    out: &mut Outputs,
 ) {
-    let mut facts: Vec<IdentityFact> = Vec::new();
+    let Outputs { ops, facts, .. } = out;
     match chunk {
         Chunk::Gap(n) => framing.gap(n),
         Chunk::Data(bytes) => match session {
-            Session::Modbus(s) => framing.feed(&modbus::Parser, dir, bytes, |p| {
-                s.on_adu(dir, ts, &p, ops, &mut facts)
+            TcpSession::Modbus(s) => framing.feed(&modbus::Parser, dir, bytes, |p| {
+                s.on_adu(dir, ts, &p, ops, facts)
             }),
-            Session::S7(s) => framing.feed(&s7comm::Parser, dir, bytes, |p| {
-                s.on_tpdu(dir, ts, &p, ops, &mut facts)
+            TcpSession::S7(s) => framing.feed(&s7comm::Parser, dir, bytes, |p| {
+                s.on_tpdu(dir, ts, &p, ops, facts)
             }),
-            Session::Enip(s) => framing.feed(&enip::Parser, dir, bytes, |p| {
-                s.on_encap(dir, ts, &p, ops, &mut facts)
+            TcpSession::Enip(s) => framing.feed(&enip::Parser, dir, bytes, |p| {
+                s.on_encap(dir, ts, &p, ops, facts)
             }),
-            Session::Dnp3(s) => framing.feed(&dnp3::Parser, dir, bytes, |p| {
-                s.on_frame(dir, ts, &p, ops, &mut facts)
+            TcpSession::Dnp3(s) => framing.feed(&dnp3::Parser, dir, bytes, |p| {
+                s.on_frame(dir, ts, &p, ops, facts)
             }),
-            Session::Iec104(s) => framing.feed(&iec104::Parser, dir, bytes, |p| {
-                s.on_apdu(dir, ts, &p, ops, &mut facts)
+            TcpSession::Iec104(s) => framing.feed(&iec104::Parser, dir, bytes, |p| {
+                s.on_apdu(dir, ts, &p, ops, facts)
             }),
         },
-    }
-    // Identity facts go to the asset ledger once it exists.
-}
-
-fn emit(app: &mut TcpApp, info: &FlowInfo, ops: Vec<OtOperation>, out: &mut Vec<Event>) {
-    for op in ops {
-        app.seq += 1;
-        out.push(Event::Ot(Box::new(OtEvent {
-            uid: info.uid,
-            seq: app.seq,
-            orig: Some(info.orig),
-            resp: Some(info.resp),
-            orig_l2: info.l2[0],
-            resp_l2: info.l2[1],
-            op,
-        })));
     }
 }

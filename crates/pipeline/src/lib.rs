@@ -24,7 +24,9 @@
 pub mod app;
 pub mod collector;
 pub mod dedup;
+mod dhcp_stage;
 pub mod event;
+mod l2_counter;
 #[cfg(target_os = "linux")]
 pub mod live;
 pub mod logs;

@@ -148,7 +148,7 @@ fn live_worker(
     stop: &AtomicBool,
     progress: &Progress,
 ) -> Result<(PacketStats, CaptureStats), CaptureError> {
-    let mut worker = Worker::new(config);
+    let mut worker = Worker::new(config, index as u16);
     let mut tick_sec = i64::MIN;
     let mut local = 0u64;
     while !stop.load(Ordering::Relaxed) {

@@ -177,7 +177,7 @@ fn run_inline(
     progress: &Progress,
     clock: &mut Clock,
 ) -> Result<(PacketStats, u64), RunError> {
-    let mut worker = Worker::new(config);
+    let mut worker = Worker::new(config, 0);
     let mut collector = Collector::new(1, consumers);
     let mut packet_no = 0u64;
     while let Some(pkt) = input.next_packet() {
@@ -397,7 +397,7 @@ fn worker_loop(
     recycle: &Sender<Batch>,
     events_out: &Sender<(usize, Chunk)>,
 ) -> PacketStats {
-    let mut worker = Worker::new(config);
+    let mut worker = Worker::new(config, index as u16);
     for mut batch in batches {
         for item in &batch.items {
             match *item {

@@ -11,7 +11,9 @@ use mamori_wire::decode::{self, Frame, IpPacket, L2Header, Network, Transport};
 use crate::app::{FlowApp, FlowInfo};
 use crate::collector::Chunk;
 use crate::dedup::DuplicateFilter;
+use crate::dhcp_stage::{DhcpStage, is_dhcp_port};
 use crate::event::{ArpEvent, Event};
+use crate::l2_counter::L2Counter;
 use crate::stats::PacketStats;
 
 /// Settings shared by every worker.
@@ -80,11 +82,14 @@ pub struct Worker {
     stats: PacketStats,
     pending: Vec<Event>,
     dissect: bool,
+    dhcp: DhcpStage,
+    l2: L2Counter,
 }
 
 impl Worker {
-    /// A worker with empty tables.
-    pub fn new(config: &WorkerConfig) -> Self {
+    /// A worker with empty tables; `worker_index` tells its layer-2 counts apart
+    /// from the other workers'.
+    pub fn new(config: &WorkerConfig, worker_index: u16) -> Self {
         Worker {
             flows: FlowTable::new(config.flows),
             defrag: Defragmenter::default(),
@@ -92,6 +97,8 @@ impl Worker {
             stats: PacketStats::default(),
             pending: Vec::new(),
             dissect: config.dissect,
+            dhcp: DhcpStage::default(),
+            l2: L2Counter::new(worker_index),
         }
     }
 
@@ -113,11 +120,15 @@ impl Worker {
             self.stats.decode_errors += 1;
             return;
         };
+        if let Some(second) = self.l2.count(pkt.ts, frame.l2.src, frame.l2.dst) {
+            self.pending.push(Event::L2Second(second));
+        }
         // Only IP packets are checked: cyclic layer-2 protocols (CC-Link IE, PROFINET RT)
         // legitimately repeat identical frames every few hundred microseconds.
         if matches!(frame.network, Network::Ip(_)) && self.duplicates.is_duplicate(pkt.ts, pkt.data)
         {
             self.stats.duplicates += 1;
+            self.l2.duplicate();
             return;
         }
         if frame.tunnel.is_some() {
@@ -167,7 +178,8 @@ impl Worker {
         }
     }
 
-    /// Hands a TCP segment to its flow's application layer (reassembly and dissectors).
+    /// Hands a TCP segment or UDP datagram to its flow's application layer
+    /// (reassembly and dissectors; DHCP to the worker's own session).
     #[inline]
     fn application(
         &mut self,
@@ -179,9 +191,6 @@ impl Worker {
         if !self.dissect {
             return;
         }
-        let Transport::Tcp(seg) = &ip.transport else {
-            return;
-        };
         let Some(flow) = self.flows.flow_mut(id) else {
             return;
         };
@@ -192,8 +201,38 @@ impl Worker {
             resp: (resp.ip(), resp.port),
             l2: flow.l2_addrs(),
         };
-        flow.ext
-            .on_tcp(&info, dir, ts.0, seg, &mut flow.services, &mut self.pending);
+        match &ip.transport {
+            Transport::Tcp(seg) => {
+                if seg.flags.syn() {
+                    flow.ext
+                        .on_syn(&info, dir, ts.0, ip, seg, &mut self.pending);
+                }
+                flow.ext
+                    .on_tcp(&info, dir, ts.0, seg, &mut flow.services, &mut self.pending);
+            }
+            Transport::Udp(udp) if is_dhcp_port(udp.src_port) || is_dhcp_port(udp.dst_port) => {
+                self.dhcp.datagram(
+                    &info,
+                    dir,
+                    ts.0,
+                    ip,
+                    udp,
+                    &mut flow.services,
+                    &mut self.pending,
+                );
+            }
+            Transport::Udp(udp) => {
+                flow.ext.on_udp(
+                    &info,
+                    dir,
+                    ts.0,
+                    udp.payload,
+                    &mut flow.services,
+                    &mut self.pending,
+                );
+            }
+            _ => {}
+        }
     }
 
     /// Handles an IP datagram the reader reassembled from fragments (already counted
@@ -212,6 +251,9 @@ impl Worker {
     /// epoch that the tick closes, sorted.
     pub fn tick(&mut self, now: Timestamp) -> Chunk {
         self.flows.advance(now, &mut Events(&mut self.pending));
+        if self.dissect {
+            self.dhcp.expire(now.0, &mut self.pending);
+        }
         self.take_pending()
     }
 
@@ -225,6 +267,10 @@ impl Worker {
     /// End of input: closes the current epoch, then ends every flow in a last epoch
     /// streamed to `emit` in sorted chunks.
     pub fn finish(&mut self, mut emit: impl FnMut(Chunk)) {
+        self.dhcp.finish(&mut self.pending);
+        if let Some(second) = self.l2.flush() {
+            self.pending.push(Event::L2Second(second));
+        }
         emit(self.take_pending());
         let mut sink = Streamed {
             events: Vec::with_capacity(FLUSH_CHUNK),
@@ -258,9 +304,19 @@ pub enum Route {
 #[inline]
 pub fn route(pkt: &Packet<'_>, workers: usize) -> Route {
     match plain_ipv4_key(pkt) {
-        Some(key) => Route::Worker((key.symmetric_hash() % workers.max(1) as u64) as usize),
+        Some(key) => Route::Worker(flow_worker(&key, workers)),
         None => route_decoded(pkt, workers),
     }
+}
+
+/// The worker for an IP flow: by the key's symmetric hash, except DHCP, whose
+/// exchanges span flows and all go to worker 0 (see [`crate::dhcp_stage`]).
+#[inline]
+fn flow_worker(key: &FlowKey, workers: usize) -> usize {
+    if key.proto == 17 && (is_dhcp_port(key.lo.port) || is_dhcp_port(key.hi.port)) {
+        return 0;
+    }
+    (key.symmetric_hash() % workers.max(1) as u64) as usize
 }
 
 /// [`route`] for the frames [`plain_ipv4_key`] leaves: a full decode, kept out of
@@ -272,9 +328,10 @@ fn route_decoded(pkt: &Packet<'_>, workers: usize) -> Route {
     };
     let hash = match frame.network {
         Network::Ip(ip) if ip.fragment.is_some() => return Route::Fragment,
-        Network::Ip(ip) => FlowKey::from_ip(&ip, frame.l2.vlans.ids())
-            .key
-            .symmetric_hash(),
+        Network::Ip(ip) => {
+            let key = FlowKey::from_ip(&ip, frame.l2.vlans.ids()).key;
+            return Route::Worker(flow_worker(&key, workers));
+        }
         Network::Arp(arp) => {
             pair_hash(&addr16(arp.sender_ip.into()), &addr16(arp.target_ip.into()))
         }
@@ -369,7 +426,7 @@ fn plain_ipv4_key(pkt: &Packet<'_>) -> Option<FlowKey> {
 
 /// The worker for a whole (reassembled) IP datagram.
 pub fn datagram_worker(l2: &L2Header, ip: &IpPacket<'_>, workers: usize) -> usize {
-    (FlowKey::from_ip(ip, l2.vlans.ids()).key.symmetric_hash() % workers.max(1) as u64) as usize
+    flow_worker(&FlowKey::from_ip(ip, l2.vlans.ids()).key, workers)
 }
 
 /// IP fragments met by the reader of a threaded run: mirror duplicates dropped, pieces

@@ -8,6 +8,8 @@
 
 pub mod arp;
 pub mod conn;
+pub mod dhcp;
+pub mod dns;
 pub mod ot;
 
 use std::collections::BTreeMap;
@@ -29,6 +31,10 @@ pub enum LogKind {
     Arp,
     /// One record per OT request.
     Ot,
+    /// One record per DNS, mDNS or LLMNR exchange.
+    Dns,
+    /// One record per DHCP exchange.
+    Dhcp,
 }
 
 impl LogKind {
@@ -38,11 +44,19 @@ impl LogKind {
             LogKind::Conn => "conn.jsonl",
             LogKind::Arp => "arp.jsonl",
             LogKind::Ot => "ot.jsonl",
+            LogKind::Dns => "dns.jsonl",
+            LogKind::Dhcp => "dhcp.jsonl",
         }
     }
 
     /// Every log kind, in file-creation order.
-    pub const ALL: [LogKind; 3] = [LogKind::Conn, LogKind::Arp, LogKind::Ot];
+    pub const ALL: [LogKind; 5] = [
+        LogKind::Conn,
+        LogKind::Arp,
+        LogKind::Ot,
+        LogKind::Dns,
+        LogKind::Dhcp,
+    ];
 }
 
 /// Writes JSON Lines logs into a directory.
@@ -134,14 +148,13 @@ impl EventConsumer for LogWriter {
             Event::Conn(c) => self.write(LogKind::Conn, &conn::ConnLog::from(c)),
             Event::Arp(a) => self.write(LogKind::Arp, &arp::ArpLog::from(a)),
             Event::Ot(o) => self.write(LogKind::Ot, &ot::OtLog::from(o.as_ref())),
-            // dns.jsonl and dhcp.jsonl writers come with the UDP wiring; identity facts,
-            // SYN fingerprints and layer-2 counts feed the ledger and detectors only.
-            Event::Identity(_)
-            | Event::Dns(_)
-            | Event::Dhcp(_)
-            | Event::TcpSyn(_)
-            | Event::L2Second(_)
-            | Event::RuleHit(_) => Ok(()),
+            Event::Dns(d) => self.write(LogKind::Dns, &dns::DnsLog::from(d.as_ref())),
+            Event::Dhcp(d) => self.write(LogKind::Dhcp, &dhcp::DhcpLog::from(d.as_ref())),
+            // Identity facts, SYN fingerprints, layer-2 counts and rule hits feed the
+            // ledger and the detectors; they have no log of their own.
+            Event::Identity(_) | Event::TcpSyn(_) | Event::L2Second(_) | Event::RuleHit(_) => {
+                Ok(())
+            }
         };
         result.map_err(|e| ConsumerError {
             what: "log writer",
