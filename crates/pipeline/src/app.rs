@@ -27,6 +27,29 @@ use mamori_wire::decode::{IpPacket, MacAddr, TcpSegment};
 
 use crate::event::{DnsEvent, Event, FlowEnds, IdentityEvent, OtEvent, TcpSynEvent};
 
+/// A flow's identity as the flow table holds it, copied cheaply per packet and
+/// resolved into a [`FlowInfo`] only when a dissector has something to report (most
+/// packets do not, and deriving the uid and addresses costs more than dissecting).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlowRef {
+    pub(crate) key: mamori_flow::FlowKey,
+    pub(crate) first_ts: mamori_wire::Timestamp,
+    pub(crate) orig: mamori_flow::key::Endpoint,
+    pub(crate) resp: mamori_flow::key::Endpoint,
+    pub(crate) l2: [Option<MacAddr>; 2],
+}
+
+impl FlowRef {
+    pub(crate) fn resolve(&self) -> FlowInfo {
+        FlowInfo {
+            uid: Uid::derive(&self.key, self.first_ts),
+            orig: (self.orig.ip(), self.orig.port),
+            resp: (self.resp.ip(), self.resp.port),
+            l2: self.l2,
+        }
+    }
+}
+
 /// Who a flow's events are between (fixed for the flow's life).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FlowInfo {
@@ -209,13 +232,12 @@ pub struct FlowApp {
 }
 
 impl FlowApp {
-    /// Picks the dissector from the ports, once.
-    fn decide(&mut self, info: &FlowInfo, tcp: bool) {
+    /// Picks the dissector from the flow's (originator, responder) ports, once.
+    pub(crate) fn decide(&mut self, (o, r): (u16, u16), tcp: bool) {
         if self.decided {
             return;
         }
         self.decided = true;
-        let (o, r) = (info.orig.1, info.resp.1);
         let chosen = if tcp {
             let pick = |p| TcpSession::for_port(p);
             pick(r)
@@ -245,6 +267,11 @@ impl FlowApp {
         }
     }
 
+    /// Whether the flow has a dissector (after [`FlowApp::decide`]).
+    pub(crate) fn dissects(&self) -> bool {
+        self.dissector.is_some()
+    }
+
     /// The dissector's direction for a flow direction (`Orig` = towards its server);
     /// the mapping is its own inverse.
     fn to_dissector(&self, d: Direction) -> Direction {
@@ -254,7 +281,7 @@ impl FlowApp {
     /// Takes the fingerprint fields of a SYN or SYN+ACK, the first of each per flow.
     pub(crate) fn on_syn(
         &mut self,
-        info: &FlowInfo,
+        flow: &FlowRef,
         dir: Direction,
         ts: i64,
         ip: &IpPacket<'_>,
@@ -267,6 +294,7 @@ impl FlowApp {
             return;
         }
         self.syn_seen |= bit;
+        let info = flow.resolve();
         let (addr, mac) = info.side(dir);
         let header = ip.header;
         let (ip_opt_len, ecn, flow_label) = if ip.version == 4 {
@@ -307,14 +335,13 @@ impl FlowApp {
     /// the dissector finishes becomes events in `out`.
     pub(crate) fn on_tcp(
         &mut self,
-        info: &FlowInfo,
+        flow: &FlowRef,
         dir: Direction,
         ts: i64,
         seg: &TcpSegment<'_>,
         services: &mut ServiceSet,
         out: &mut Vec<Event>,
     ) {
-        self.decide(info, true);
         let server_is_orig = self.server_is_orig;
         let Some(Dissector::Tcp(app)) = self.dissector.as_mut() else {
             return;
@@ -347,20 +374,21 @@ impl FlowApp {
         if !outputs.ops.is_empty() {
             services.insert_name(self.service);
         }
-        self.emit(info, ts, outputs, out);
+        if !outputs.is_empty() {
+            self.emit(&flow.resolve(), ts, outputs, out);
+        }
     }
 
     /// Takes one UDP datagram's payload travelling in `dir`.
     pub(crate) fn on_udp(
         &mut self,
-        info: &FlowInfo,
+        flow: &FlowRef,
         dir: Direction,
         ts: i64,
         payload: &[u8],
         services: &mut ServiceSet,
         out: &mut Vec<Event>,
     ) {
-        self.decide(info, false);
         let d = self.to_dissector(dir);
         let Some(Dissector::Udp(session)) = self.dissector.as_mut() else {
             return;
@@ -369,7 +397,9 @@ impl FlowApp {
         if session.datagram(d, ts, payload, &mut outputs) {
             services.insert_name(self.service);
         }
-        self.emit(info, ts, outputs, out);
+        if !outputs.is_empty() {
+            self.emit(&flow.resolve(), ts, outputs, out);
+        }
     }
 
     /// The flow ended: requests still waiting become unanswered operations.

@@ -8,7 +8,7 @@ use mamori_wire::capture::Packet;
 use mamori_wire::decode::defrag::Defragmenter;
 use mamori_wire::decode::{self, Frame, IpPacket, L2Header, Network, Transport};
 
-use crate::app::{FlowApp, FlowInfo};
+use crate::app::{FlowApp, FlowRef};
 use crate::collector::Chunk;
 use crate::dedup::DuplicateFilter;
 use crate::dhcp_stage::{DhcpStage, is_dhcp_port};
@@ -195,24 +195,40 @@ impl Worker {
             return;
         };
         let (orig, resp) = flow.endpoints();
-        let info = FlowInfo {
-            uid: flow.uid(),
-            orig: (orig.ip(), orig.port),
-            resp: (resp.ip(), resp.port),
+        let (tcp_syn, dhcp) = match &ip.transport {
+            Transport::Tcp(seg) => (seg.flags.syn(), false),
+            Transport::Udp(udp) => (
+                false,
+                is_dhcp_port(udp.src_port) || is_dhcp_port(udp.dst_port),
+            ),
+            _ => return,
+        };
+        flow.ext.decide(
+            (orig.port, resp.port),
+            matches!(ip.transport, Transport::Tcp(_)),
+        );
+        if !flow.ext.dissects() && !tcp_syn && !dhcp {
+            return;
+        }
+        let lazy = FlowRef {
+            key: *flow.key(),
+            first_ts: flow.first_ts(),
+            orig,
+            resp,
             l2: flow.l2_addrs(),
         };
         match &ip.transport {
             Transport::Tcp(seg) => {
                 if seg.flags.syn() {
                     flow.ext
-                        .on_syn(&info, dir, ts.0, ip, seg, &mut self.pending);
+                        .on_syn(&lazy, dir, ts.0, ip, seg, &mut self.pending);
                 }
                 flow.ext
-                    .on_tcp(&info, dir, ts.0, seg, &mut flow.services, &mut self.pending);
+                    .on_tcp(&lazy, dir, ts.0, seg, &mut flow.services, &mut self.pending);
             }
-            Transport::Udp(udp) if is_dhcp_port(udp.src_port) || is_dhcp_port(udp.dst_port) => {
+            Transport::Udp(udp) if dhcp => {
                 self.dhcp.datagram(
-                    &info,
+                    &lazy.resolve(),
                     dir,
                     ts.0,
                     ip,
@@ -223,7 +239,7 @@ impl Worker {
             }
             Transport::Udp(udp) => {
                 flow.ext.on_udp(
-                    &info,
+                    &lazy,
                     dir,
                     ts.0,
                     udp.payload,
