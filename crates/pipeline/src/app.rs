@@ -19,13 +19,13 @@ use std::net::IpAddr;
 use mamori_dissect::it::dns;
 use mamori_dissect::it::nbns;
 use mamori_dissect::ot::{bacnet, dnp3, enip, iec104, modbus, s7comm};
-use mamori_dissect::record::{IdentityFact, OtOperation, Subject};
+use mamori_dissect::record::{Category, Function, IdentityFact, OtOperation, Status, Subject};
 use mamori_dissect::stream::StreamBuffer;
 use mamori_flow::reassembly::{Chunk, ReassemblyConfig, StreamReassembler};
 use mamori_flow::{ConnRecord, Direction, ServiceSet, Uid};
 use mamori_wire::decode::{IpPacket, MacAddr, TcpSegment};
 
-use crate::event::{DnsEvent, Event, FlowEnds, IdentityEvent, OtEvent, TcpSynEvent};
+use crate::event::{Aggregate, DnsEvent, Event, FlowEnds, IdentityEvent, OtEvent, TcpSynEvent};
 
 /// A flow's identity as the flow table holds it, copied cheaply per packet and
 /// resolved into a [`FlowInfo`] only when a dissector has something to report (most
@@ -121,6 +121,78 @@ impl TcpSession {
     }
 }
 
+/// Cyclic exchanges of one flow, counted per minute of packet time: each finished
+/// minute becomes one aggregated operation (`count`, `ts_end` in `ot.jsonl`), so that
+/// I/O repeated every few milliseconds does not flood the log.
+#[derive(Debug)]
+struct Cyclic {
+    template: OtOperation,
+    minute: i64,
+    count: u64,
+    first: i64,
+    last: i64,
+}
+
+/// Nanoseconds in a minute.
+const MINUTE: i64 = 60_000_000_000;
+
+impl Cyclic {
+    fn new(template: OtOperation) -> Self {
+        Cyclic {
+            template,
+            minute: i64::MIN,
+            count: 0,
+            first: 0,
+            last: 0,
+        }
+    }
+
+    /// Counts one exchange at `ts`; a new minute closes the previous one.
+    fn count(&mut self, ts: i64, out: &mut Outputs) {
+        let minute = ts.div_euclid(MINUTE);
+        if minute != self.minute {
+            self.flush(out);
+            self.minute = minute;
+            self.first = ts;
+        }
+        self.count += 1;
+        self.last = ts;
+    }
+
+    fn flush(&mut self, out: &mut Outputs) {
+        if self.count == 0 {
+            return;
+        }
+        let mut op = self.template.clone();
+        op.ts = self.first;
+        out.cyclic.push((
+            op,
+            Aggregate {
+                count: self.count,
+                ts_end: self.last,
+            },
+        ));
+        self.count = 0;
+    }
+}
+
+/// The aggregated operation for EtherNet/IP implicit (class 0/1) I/O on UDP 2222.
+fn enip_io() -> OtOperation {
+    OtOperation {
+        protocol: "enip",
+        pdu: Some("io"),
+        function: Function {
+            code: 0x00B1,
+            name: "implicit_io",
+            category: Category::Cyclic,
+        },
+        target: String::new(),
+        status: Status::Ok,
+        flags: Default::default(),
+        ts: 0,
+    }
+}
+
 /// One UDP protocol's session.
 #[derive(Debug)]
 enum UdpSession {
@@ -129,6 +201,7 @@ enum UdpSession {
     Bacnet(Box<bacnet::Session>),
     Dnp3(Box<dnp3::Session>),
     Enip(Box<enip::Session>),
+    EnipIo(Box<Cyclic>),
 }
 
 impl UdpSession {
@@ -142,6 +215,7 @@ impl UdpSession {
             bacnet::PORT => (UdpSession::Bacnet(Box::default()), "bacnet"),
             dnp3::PORT => (UdpSession::Dnp3(Box::default()), "dnp3"),
             enip::PORT => (UdpSession::Enip(Box::default()), "enip"),
+            enip::IO_PORT => (UdpSession::EnipIo(Box::new(Cyclic::new(enip_io()))), "enip"),
             _ => return None,
         })
     }
@@ -173,6 +247,13 @@ impl UdpSession {
                 }
                 _ => false,
             },
+            UdpSession::EnipIo(cyclic) => match enip::parse_datagram(payload) {
+                enip::Datagram::ImplicitIo { .. } => {
+                    cyclic.count(ts, out);
+                    true
+                }
+                _ => false,
+            },
         }
     }
 
@@ -183,6 +264,7 @@ impl UdpSession {
             UdpSession::Bacnet(s) => s.finish(&mut out.ops),
             UdpSession::Dnp3(s) => s.finish(&mut out.ops),
             UdpSession::Enip(s) => s.finish(&mut out.ops),
+            UdpSession::EnipIo(cyclic) => cyclic.flush(out),
         }
     }
 }
@@ -192,13 +274,17 @@ impl UdpSession {
 #[derive(Debug, Default)]
 struct Outputs {
     ops: Vec<OtOperation>,
+    cyclic: Vec<(OtOperation, Aggregate)>,
     facts: Vec<IdentityFact>,
     dns: Vec<dns::DnsRecord>,
 }
 
 impl Outputs {
     fn is_empty(&self) -> bool {
-        self.ops.is_empty() && self.facts.is_empty() && self.dns.is_empty()
+        self.ops.is_empty()
+            && self.cyclic.is_empty()
+            && self.facts.is_empty()
+            && self.dns.is_empty()
     }
 }
 
@@ -428,7 +514,9 @@ impl FlowApp {
         } else {
             "udp"
         };
-        for op in outputs.ops {
+        let ops = outputs.ops.into_iter().map(|op| (op, None));
+        let cyclic = outputs.cyclic.into_iter().map(|(op, a)| (op, Some(a)));
+        for (op, aggregate) in ops.chain(cyclic) {
             self.seq += 1;
             out.push(Event::Ot(Box::new(OtEvent {
                 uid: info.uid,
@@ -438,6 +526,7 @@ impl FlowApp {
                 orig_l2: info.l2[0],
                 resp_l2: info.l2[1],
                 op,
+                aggregate,
             })));
         }
         for fact in outputs.facts {

@@ -43,6 +43,17 @@ pub struct OtEvent {
     pub resp_l2: Option<MacAddr>,
     /// The operation.
     pub op: OtOperation,
+    /// For cyclic traffic: the minute's aggregate this record stands for.
+    pub aggregate: Option<Aggregate>,
+}
+
+/// Cyclic exchanges of one flow and minute, logged as one `ot.jsonl` record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aggregate {
+    /// Exchanges (datagrams or frames) in the minute.
+    pub count: u64,
+    /// The last one's time (nanoseconds since the epoch); the record's `ts` is the first's.
+    pub ts_end: i64,
 }
 
 /// Who a flow is between, for application-layer events.

@@ -110,6 +110,26 @@ fn office_boot_traffic_yields_dhcp_names_dns_and_fingerprints_for_any_thread_cou
             .any(|e| matches!(e, Event::L2Second(s) if s.broadcast > 0))
     );
 
+    // Implicit I/O every 100 ms is one record per flow and minute, with its count.
+    let io: Vec<_> = one
+        .iter()
+        .filter_map(|e| match e {
+            Event::Ot(o) if o.op.function.name == "implicit_io" => Some(o),
+            _ => None,
+        })
+        .collect();
+    assert!(!io.is_empty(), "the plant has EtherNet/IP implicit I/O");
+    for o in &io {
+        let a = o.aggregate.expect("cyclic records are aggregates");
+        assert!(a.count >= 1 && a.ts_end >= o.op.ts);
+        assert_eq!(
+            o.op.ts.div_euclid(60_000_000_000),
+            a.ts_end.div_euclid(60_000_000_000),
+            "an aggregate stays within its minute"
+        );
+    }
+    assert!(io.iter().any(|o| o.aggregate.unwrap().count > 100));
+
     // Layer-2 seconds are per worker; everything else is the same for any count.
     let without_l2 = |v: &[Event]| -> Vec<String> {
         v.iter()

@@ -32,6 +32,10 @@ pub struct OtLog<'a> {
     status: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     flags: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts_end: Option<f64>,
 }
 
 impl<'a> From<&'a OtEvent> for OtLog<'a> {
@@ -54,6 +58,10 @@ impl<'a> From<&'a OtEvent> for OtLog<'a> {
             target: &e.op.target,
             status: e.op.status.to_string(),
             flags: e.op.flags.names().collect(),
+            count: e.aggregate.map(|a| a.count),
+            ts_end: e
+                .aggregate
+                .map(|a| super::zeek_time(mamori_wire::Timestamp(a.ts_end))),
         }
     }
 }
