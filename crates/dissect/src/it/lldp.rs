@@ -713,7 +713,8 @@ pub fn identity(src: MacAddr, d: &Lldpdu<'_>, facts: &mut Vec<IdentityFact>) {
 ///   IOS XR Software`, `Cisco Nexus Operating System (NX-OS) Software` or `Cisco
 ///   Internetwork Operating System Software` with `Version <v>` in it gives
 ///   `Cisco IOS <v>` (`Cisco IOS XE <v>`, `Cisco IOS XR <v>`, `Cisco NX-OS <v>`;
-///   IOS XE also when the text says `IOS-XE`); `<v>` ends at a comma or blank.
+///   IOS XE also when the text says `IOS-XE` or `IOSXE`, as Catalyst 9000 images
+///   do); `<v>` ends at a comma or blank.
 /// - Juniper: `JUNOS <v>` anywhere gives `JUNOS <v>`.
 /// - Linux (lldpd's default: `Debian GNU/Linux 12 (bookworm) Linux 6.1.0-13-amd64
 ///   #1 SMP ...`): the word `Linux` followed by a word starting with a digit gives
@@ -728,7 +729,7 @@ pub fn os_from_description(desc: &str) -> Option<String> {
         ("Cisco Internetwork Operating System Software", "Cisco IOS"),
     ];
     if let Some(&(_, name)) = CISCO.iter().find(|(p, _)| desc.starts_with(p)) {
-        let name = if name == "Cisco IOS" && desc.contains("IOS-XE") {
+        let name = if name == "Cisco IOS" && (desc.contains("IOS-XE") || desc.contains("IOSXE")) {
             "Cisco IOS XE"
         } else {
             name
