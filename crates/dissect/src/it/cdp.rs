@@ -18,7 +18,8 @@
 //! software version (5), platform (6), VTP management domain (9), native VLAN (10),
 //! duplex (11), system name (20), management addresses (22). Addresses are entries of
 //! protocol type (1 NLPID, 2 IEEE 802.2), protocol bytes (`CC` IPv4, `AA AA 03 00 00
-//! 00 86 DD` IPv6) and address. Others are counted.
+//! 00 86 DD` IPv6) and address. Others are counted. [`pdu_from_frame`] takes a whole
+//! frame and cuts the PDU to the 802.3 length, which [`Cdp::parse`] needs.
 //!
 //! [`Cdp::parse`] borrows everything; [`CdpRecord`] is the owned row for logs;
 //! [`identity`] turns a frame into facts about its source MAC: hostname (device id),
@@ -88,6 +89,27 @@ pub fn strip_llc_snap(llc: &[u8]) -> Option<&[u8]> {
         [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, rest @ ..] => Some(rest),
         _ => None,
     }
+}
+
+/// The CDP PDU of a whole Ethernet frame (IEEE 802.3 with LLC/SNAP, optionally with up
+/// to two VLAN tags), cut to the 802.3 length field so that Ethernet padding and a
+/// captured FCS are not read as TLVs. `None` when it is not CDP's LLC/SNAP.
+pub fn pdu_from_frame(frame: &[u8]) -> Option<&[u8]> {
+    let mut at = 12;
+    for _ in 0..2 {
+        let t = u16::from_be_bytes(frame.get(at..at + 2)?.try_into().ok()?);
+        if !matches!(t, 0x8100 | 0x88a8 | 0x9100) {
+            break;
+        }
+        at += 4;
+    }
+    let len = usize::from(u16::from_be_bytes(frame.get(at..at + 2)?.try_into().ok()?));
+    if len > 1500 {
+        return None;
+    }
+    let llc = frame.get(at + 2..)?;
+    // A capture cut by its snapshot length keeps what it has.
+    strip_llc_snap(llc.get(..len).unwrap_or(llc))
 }
 
 /// Capability bit names, bit 0 first.

@@ -164,6 +164,28 @@ fn llc_snap_header() {
 }
 
 #[test]
+fn pdu_from_a_padded_tagged_frame() {
+    let mut frame = vec![
+        0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc, // destination
+        0x00, 0x1e, 0x13, 0x0a, 0x0b, 0x0c, // source
+        0x81, 0x00, 0x00, 0x0a, // VLAN 10
+        0x00, 0x12, // 802.3 length 18: LLC/SNAP 8 + CDP 10
+        0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, // LLC/SNAP
+    ];
+    let mut pdu = vec![0x02, 0xb4, 0, 0];
+    tlv(&mut pdu, tlv::DEVICE_ID, b"R1");
+    seal(&mut pdu);
+    frame.extend_from_slice(&pdu);
+    frame.resize(64, 0); // padding and FCS
+    assert_eq!(pdu_from_frame(&frame), Some(&pdu[..]));
+    let d = Cdp::parse(pdu_from_frame(&frame).unwrap()).unwrap();
+    assert_eq!((d.bad_checksum, d.flags), (false, Flags::default()));
+    assert_eq!(pdu_from_frame(&frame[..10]), None);
+    frame[16] = 0x08; // EtherType 0x0800: not 802.3
+    assert_eq!(pdu_from_frame(&frame), None);
+}
+
+#[test]
 fn not_cdp() {
     assert!(Cdp::parse(&[0x02, 0xb4, 0x00]).is_none());
     assert!(Cdp::parse(&[0x03, 0xb4, 0x00, 0x00]).is_none()); // version 3
