@@ -132,12 +132,39 @@ fn datagrams() -> Vec<(Ipv4Addr, Vec<u8>)> {
         ),
         (
             nas,
-            datagram((b"FILESRV", nas), (b"WORKGROUP", 0x00), "\\MAILSLOT\\LANMAN", &lanman),
+            datagram(
+                (b"FILESRV", nas),
+                (b"WORKGROUP", 0x00),
+                "\\MAILSLOT\\LANMAN",
+                &lanman,
+            ),
         ),
-        (eng, datagram((b"ENG-WS2", eng), (b"WORKGROUP", 0x1e), BROWSE, &election)),
-        (eng, datagram((b"ENG-WS2", eng), wg, BROWSE, b"\x02\x00ENG-WS2\0")),
-        (eng, datagram((b"ENG-WS2", eng), (b"XP-OLD", 0x1d), BROWSE, b"\x0bXP-OLD\0")),
-        (eng, datagram((b"ENG-WS2", eng), (b"WORKGROUP", 0x1d), BROWSE, b"\x0dENG-WS2\0")),
+        (
+            eng,
+            datagram((b"ENG-WS2", eng), (b"WORKGROUP", 0x1e), BROWSE, &election),
+        ),
+        (
+            eng,
+            datagram((b"ENG-WS2", eng), wg, BROWSE, b"\x02\x00ENG-WS2\0"),
+        ),
+        (
+            eng,
+            datagram(
+                (b"ENG-WS2", eng),
+                (b"XP-OLD", 0x1d),
+                BROWSE,
+                b"\x0bXP-OLD\0",
+            ),
+        ),
+        (
+            eng,
+            datagram(
+                (b"ENG-WS2", eng),
+                (b"WORKGROUP", 0x1d),
+                BROWSE,
+                b"\x0dENG-WS2\0",
+            ),
+        ),
         (
             eng,
             datagram(
@@ -167,7 +194,15 @@ fn write_capture() -> PathBuf {
             payload: &payload,
         };
         let bcast = IpAddr::V4(Ipv4Addr::new(192, 168, 10, 255));
-        ip_frame(&mut frame, &eth, IpAddr::V4(src), bcast, 128, i as u16, &udp);
+        ip_frame(
+            &mut frame,
+            &eth,
+            IpAddr::V4(src),
+            bcast,
+            128,
+            i as u16,
+            &udp,
+        );
         w.write_packet(Timestamp::from_secs(1_700_000_000 + i as i64), &frame)
             .unwrap();
     }
@@ -213,7 +248,11 @@ fn theirs(path: &Path) -> Vec<Row> {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("tshark runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
@@ -245,7 +284,10 @@ fn tshark_name(n: &NbName) -> String {
 fn ours(path: &Path) -> (Vec<Row>, Vec<BrowserRecord>, usize) {
     let (mut rows, mut records, mut facts) = (Vec::new(), Vec::new(), Vec::new());
     common::replay_udp(path, |_, (_, dst_port), ts, payload| {
-        let Some(d) = (dst_port == 138).then(|| Datagram::parse(payload)).flatten() else {
+        let Some(d) = (dst_port == 138)
+            .then(|| Datagram::parse(payload))
+            .flatten()
+        else {
             return;
         };
         let r = BrowserRecord::new(ts, Direction::Orig, &d);
@@ -261,7 +303,9 @@ fn ours(path: &Path) -> (Vec<Row>, Vec<BrowserRecord>, usize) {
             one(Some(d.source_name.to_string())),
             one(Some(tshark_name(&d.dest_name))),
             one(Some(format!("0x{:02x}", m.opcode))),
-            one(name.clone().filter(|_| is(&announce) || is(&[opcode::ELECTION]))),
+            one(name
+                .clone()
+                .filter(|_| is(&announce) || is(&[opcode::ELECTION]))),
             one(m.os_version.map(|v| v.0.to_string())),
             one(m.os_version.map(|v| v.1.to_string())),
             one(m.server_type.map(|t| format!("0x{t:08x}"))),
@@ -333,7 +377,10 @@ fn shared_browser_datagrams_equal_tsharks() {
         let ((o, records, facts), t) = (ours(&path), theirs(&path));
         assert!(!t.is_empty(), "{name} has browser datagrams");
         assert_eq!(o, t, "{name}");
-        assert!(records.iter().all(|r| r.flags.0 == 0), "{name}: {records:#?}");
+        assert!(
+            records.iter().all(|r| r.flags.0 == 0),
+            "{name}: {records:#?}"
+        );
         assert!(facts > 0);
         frames += o.len();
         for r in records.iter().filter(|r| r.os.is_some()) {

@@ -61,8 +61,16 @@ fn pdus() -> Vec<(MacAddr, Option<u16>, Vec<u8>)> {
     put(&mut b, tlv::VTP_DOMAIN, b"PLANT");
     put(&mut b, tlv::NATIVE_VLAN, &[0, 1]);
     put(&mut b, tlv::DUPLEX, &[1]);
-    put(&mut b, tlv::MANAGEMENT_ADDRESSES, &ipv4_list(&[[10, 1, 2, 3]]));
-    out.push((MacAddr([0x00, 0x1e, 0x13, 0x0a, 0x0b, 0x0c]), None, sealed(b, false)));
+    put(
+        &mut b,
+        tlv::MANAGEMENT_ADDRESSES,
+        &ipv4_list(&[[10, 1, 2, 3]]),
+    );
+    out.push((
+        MacAddr([0x00, 0x1e, 0x13, 0x0a, 0x0b, 0x0c]),
+        None,
+        sealed(b, false),
+    ));
     // An IP phone, tagged.
     let mut b = vec![0x02, 0xb4, 0, 0];
     put(&mut b, tlv::DEVICE_ID, b"SEP001122334455");
@@ -72,12 +80,20 @@ fn pdus() -> Vec<(MacAddr, Option<u16>, Vec<u8>)> {
     put(&mut b, tlv::SOFTWARE_VERSION, b"SCCP75.9-4-2SR3-1S");
     put(&mut b, tlv::PLATFORM, b"Cisco IP Phone 7965");
     put(&mut b, tlv::DUPLEX, &[1]);
-    out.push((MacAddr([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]), Some(20), sealed(b, false)));
+    out.push((
+        MacAddr([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]),
+        Some(20),
+        sealed(b, false),
+    ));
     // A router: odd length ending in 0xe9; then the same with a corrupted checksum.
     let mut b = vec![0x01, 0x78, 0, 0];
     put(&mut b, tlv::CAPABILITIES, &[0, 0, 0, 0x01]);
     put(&mut b, tlv::PLATFORM, b"cisco ISR4331/K9");
-    put(&mut b, tlv::SOFTWARE_VERSION, b"Cisco IOS XE Software, Version 16.09.05");
+    put(
+        &mut b,
+        tlv::SOFTWARE_VERSION,
+        b"Cisco IOS XE Software, Version 16.09.05",
+    );
     put(&mut b, tlv::DUPLEX, &[0]);
     put(&mut b, tlv::DEVICE_ID, b"edge-r01\xe9");
     assert_eq!(b.len() % 2, 1);
@@ -87,7 +103,11 @@ fn pdus() -> Vec<(MacAddr, Option<u16>, Vec<u8>)> {
     // A short PDU: the frame is padded to 60 bytes.
     let mut b = vec![0x02, 0x3c, 0, 0];
     put(&mut b, tlv::DEVICE_ID, b"AP1");
-    out.push((MacAddr([0x00, 0x5e, 0x11, 0x22, 0x33, 0x02]), None, sealed(b, false)));
+    out.push((
+        MacAddr([0x00, 0x5e, 0x11, 0x22, 0x33, 0x02]),
+        None,
+        sealed(b, false),
+    ));
     out
 }
 
@@ -147,7 +167,11 @@ fn theirs(path: &Path) -> Vec<Row> {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("tshark runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {

@@ -59,9 +59,18 @@ fn pdus() -> Vec<(MacAddr, Option<u16>, Vec<u8>)> {
     );
     tlv(&mut b, 7, &[0x00, 0x14, 0x00, 0x14]);
     mgmt(&mut b, 1, &[10, 0, 0, 2], 1);
-    mgmt(&mut b, 2, &"fd00::2".parse::<Ipv6Addr>().unwrap().octets(), 1);
+    mgmt(
+        &mut b,
+        2,
+        &"fd00::2".parse::<Ipv6Addr>().unwrap().octets(),
+        1,
+    );
     tlv(&mut b, 127, &[0x00, 0x80, 0xc2, 0x01, 0x00, 0x64]);
-    tlv(&mut b, 127, &[0x00, 0x12, 0x0f, 0x01, 0x03, 0x6c, 0x00, 0x00, 0x1e]);
+    tlv(
+        &mut b,
+        127,
+        &[0x00, 0x12, 0x0f, 0x01, 0x03, 0x6c, 0x00, 0x00, 0x1e],
+    );
     tlv(&mut b, 0, &[]);
     out.push((mac, None, b));
     // A SCALANCE switch: locally assigned ids, PROFINET TLVs, tagged.
@@ -79,7 +88,11 @@ fn pdus() -> Vec<(MacAddr, Option<u16>, Vec<u8>)> {
     tlv(&mut b, 7, &[0x00, 0x04, 0x00, 0x04]);
     mgmt(&mut b, 1, &[192, 168, 0, 1], 0);
     tlv(&mut b, 127, &[0x00, 0x0e, 0xcf, 0x02, 0, 0, 0, 0]);
-    tlv(&mut b, 127, &[0x00, 0x0e, 0xcf, 0x01, 0, 0, 0, 0x10, 0, 0, 0, 0x20]);
+    tlv(
+        &mut b,
+        127,
+        &[0x00, 0x0e, 0xcf, 0x01, 0, 0, 0, 0x10, 0, 0, 0, 0x20],
+    );
     tlv(&mut b, 0, &[]);
     out.push((mac, Some(100), b));
     // A Linux host running lldpd: network address chassis id, MAC port id.
@@ -168,7 +181,11 @@ fn theirs(path: &Path) -> Vec<Row> {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("tshark runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
@@ -208,10 +225,7 @@ fn ours(path: &Path) -> (Vec<Row>, usize) {
                     .map(|ip| ip.to_string())
                     .collect::<Vec<_>>()
             };
-            let chassis_mac = d
-                .chassis_id
-                .filter(|c| c.subtype == 4)
-                .map(|c| c.to_text());
+            let chassis_mac = d.chassis_id.filter(|c| c.subtype == 4).map(|c| c.to_text());
             rows.push(vec![
                 one(r.system_name),
                 one(r.system_description),

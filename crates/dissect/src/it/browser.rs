@@ -500,7 +500,9 @@ fn mailslot_data<'a>(smb: &'a [u8], flags: &mut Flags) -> Option<(Mailslot, &'a 
     let w = |i: usize| u16::from_le_bytes([words[2 * i], words[2 * i + 1]]);
     let (total_data, data_count, data_offset) = (w(1), usize::from(w(11)), usize::from(w(12)));
     let bc_at = 33 + 2 * wc;
-    let bc = usize::from(u16::from_le_bytes(smb.get(bc_at..bc_at + 2)?.try_into().ok()?));
+    let bc = usize::from(u16::from_le_bytes(
+        smb.get(bc_at..bc_at + 2)?.try_into().ok()?,
+    ));
     let bytes = smb.get(bc_at + 2..)?;
     if bc > bytes.len() {
         flags.set(Flags::BAD_LENGTH);

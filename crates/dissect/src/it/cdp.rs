@@ -175,11 +175,9 @@ impl Address<'_> {
             (1, [0xcc], 4) => <[u8; 4]>::try_from(self.address)
                 .ok()
                 .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
-            (2, [0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd], 16) => {
-                <[u8; 16]>::try_from(self.address)
-                    .ok()
-                    .map(|a| IpAddr::V6(Ipv6Addr::from(a)))
-            }
+            (2, [0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd], 16) => <[u8; 16]>::try_from(self.address)
+                .ok()
+                .map(|a| IpAddr::V6(Ipv6Addr::from(a))),
             _ => None,
         }
     }
@@ -438,7 +436,10 @@ impl PduParser for Parser {
 
 /// The first line of a software version, trimmed.
 pub fn first_line(s: &str) -> &str {
-    s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
 }
 
 /// One CDP PDU as a row for logs (owned; text as lossy UTF-8, trailing NULs and

@@ -724,7 +724,10 @@ pub fn os_from_description(desc: &str) -> Option<String> {
     const CISCO: [(&str, &str); 5] = [
         ("Cisco IOS XE Software", "Cisco IOS XE"),
         ("Cisco IOS XR Software", "Cisco IOS XR"),
-        ("Cisco Nexus Operating System (NX-OS) Software", "Cisco NX-OS"),
+        (
+            "Cisco Nexus Operating System (NX-OS) Software",
+            "Cisco NX-OS",
+        ),
         ("Cisco IOS Software", "Cisco IOS"),
         ("Cisco Internetwork Operating System Software", "Cisco IOS"),
     ];

@@ -22,7 +22,7 @@ fn datagram(dest: (&str, u8), slot: &str, data: &[u8]) -> Vec<u8> {
     let mut smb = vec![
         0xff, b'S', b'M', b'B', // SMB signature
         0x25, // SMB_COM_TRANSACTION
-        0, 0, 0, 0, // status
+        0, 0, 0, 0,    // status
         0x00, // flags
         0x00, 0x00, // flags2
         0x00, 0x00, // PID high
@@ -37,22 +37,23 @@ fn datagram(dest: (&str, u8), slot: &str, data: &[u8]) -> Vec<u8> {
     let data_offset = 32 + 1 + 34 + 2 + slot.len() + 1;
     let n = data.len() as u16;
     for w in [
-        0u16, // total parameter count
-        n,    // total data count
-        0,    // max parameter count
-        0,    // max data count
-        0,    // max setup count, reserved
-        0,    // flags
-        1000, 0, // timeout (u32)
-        0,    // reserved
-        0,    // parameter count
+        0u16,               // total parameter count
+        n,                  // total data count
+        0,                  // max parameter count
+        0,                  // max data count
+        0,                  // max setup count, reserved
+        0,                  // flags
+        1000,               // timeout (u32, ms): low word
+        0,                  // timeout: high word
+        0,                  // reserved
+        0,                  // parameter count
         data_offset as u16, // parameter offset
-        n,    // data count
+        n,                  // data count
         data_offset as u16, // data offset
-        3,    // setup count 3, reserved
-        1,    // setup: opcode 1, write mailslot
-        1,    // priority
-        2,    // class 2: unreliable (broadcast)
+        3,                  // setup count 3, reserved
+        1,                  // setup: opcode 1, write mailslot
+        1,                  // priority
+        2,                  // class 2: unreliable (broadcast)
     ] {
         smb.extend_from_slice(&w.to_le_bytes());
     }
@@ -116,7 +117,12 @@ fn host_announcement_decodes() {
     assert_eq!(d.flags, Flags::default());
     assert_eq!(
         server_type_names(0x0001_1003).collect::<Vec<_>>(),
-        ["workstation", "server", "nt_workstation", "potential_browser"]
+        [
+            "workstation",
+            "server",
+            "nt_workstation",
+            "potential_browser"
+        ]
     );
 }
 
@@ -126,8 +132,7 @@ fn host_announcement_facts_and_record() {
     let d = Datagram::parse(&b).unwrap();
     let mut facts = Vec::new();
     identity(Direction::Resp, &d, &mut facts);
-    let got: Vec<(IdentityKind, &str)> =
-        facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
+    let got: Vec<(IdentityKind, &str)> = facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
     assert_eq!(
         got,
         [
@@ -140,9 +145,11 @@ fn host_announcement_facts_and_record() {
             (IdentityKind::Domain, "WORKGROUP"),
         ]
     );
-    assert!(facts
-        .iter()
-        .all(|f| f.about == Subject::Side(Direction::Resp) && f.protocol == "browser"));
+    assert!(
+        facts
+            .iter()
+            .all(|f| f.about == Subject::Side(Direction::Resp) && f.protocol == "browser")
+    );
     let r = BrowserRecord::new(5, Direction::Resp, &d);
     assert_eq!(r.opcode_name, "host_announcement");
     assert_eq!(r.os.as_deref(), Some("Windows 6.1"));
@@ -165,14 +172,17 @@ fn domain_announcement_names_workgroup_and_master() {
         0xfc, 0xf9, 0x6b, 0x02, // undocumented value (no signature here)
     ]);
     d.extend_from_slice(b"PLC-HMI01\0"); // master browser
-    let b = datagram(("\u{1}\u{2}__MSBROWSE__\u{2}", 0x01), "\\MAILSLOT\\BROWSE", &d);
+    let b = datagram(
+        ("\u{1}\u{2}__MSBROWSE__\u{2}", 0x01),
+        "\\MAILSLOT\\BROWSE",
+        &d,
+    );
     let dg = Datagram::parse(&b).unwrap();
     assert_eq!(dg.flags, Flags::default());
     assert_eq!(dg.browse.signature, None);
     let mut facts = Vec::new();
     identity(Direction::Orig, &dg, &mut facts);
-    let got: Vec<(IdentityKind, &str)> =
-        facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
+    let got: Vec<(IdentityKind, &str)> = facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
     assert_eq!(
         got,
         [
@@ -199,14 +209,22 @@ fn samba_and_lanman_announcement() {
     let dg = Datagram::parse(&b).unwrap();
     assert_eq!(dg.mailslot, Mailslot::Lanman);
     let m = dg.browse;
-    assert_eq!((m.name, m.os_version), (Some(&b"FILESRV"[..]), Some((4, 9))));
-    assert_eq!((m.periodicity_ms, m.comment), (Some(180_000), Some(&b"Samba 4.17"[..])));
+    assert_eq!(
+        (m.name, m.os_version),
+        (Some(&b"FILESRV"[..]), Some((4, 9)))
+    );
+    assert_eq!(
+        (m.periodicity_ms, m.comment),
+        (Some(180_000), Some(&b"Samba 4.17"[..]))
+    );
     assert_eq!(dg.flags, Flags::default());
     let mut facts = Vec::new();
     identity(Direction::Orig, &dg, &mut facts);
-    assert!(facts
-        .iter()
-        .any(|f| f.kind == IdentityKind::Os && f.value == "Samba (announces 4.9)"));
+    assert!(
+        facts
+            .iter()
+            .any(|f| f.kind == IdentityKind::Os && f.value == "Samba (announces 4.9)")
+    );
     // Sent to WORKGROUP<00>, not a browser group name: no domain fact.
     assert!(!facts.iter().any(|f| f.kind == IdentityKind::Domain));
     assert_eq!(BrowserRecord::new(0, Direction::Orig, &dg).os_family, None);
@@ -217,7 +235,9 @@ fn other_opcodes() {
     let slot = "\\MAILSLOT\\BROWSE";
     let to = ("WORKGROUP", 0x1e);
     // Election: version 1, criteria, uptime 1 h, reserved, name.
-    let mut e = vec![0x08, 0x01, 0x0f, 0x01, 0x14, 0x20, 0x80, 0xee, 0x36, 0x00, 0, 0, 0, 0];
+    let mut e = vec![
+        0x08, 0x01, 0x0f, 0x01, 0x14, 0x20, 0x80, 0xee, 0x36, 0x00, 0, 0, 0, 0,
+    ];
     e.extend_from_slice(b"ENG-WS2\0");
     let b = datagram(to, slot, &e);
     let d = Datagram::parse(&b).unwrap();
@@ -254,7 +274,12 @@ fn other_opcodes() {
     );
     // Unknown opcode.
     let b = datagram(to, slot, b"\x42");
-    assert!(Datagram::parse(&b).unwrap().flags.has(Flags::UNKNOWN_FUNCTION));
+    assert!(
+        Datagram::parse(&b)
+            .unwrap()
+            .flags
+            .has(Flags::UNKNOWN_FUNCTION)
+    );
 }
 
 #[test]
@@ -274,7 +299,12 @@ fn truncated_and_bad_signature() {
     let mut bad = b.clone();
     let sig = bad.len() - 11 - 2;
     bad[sig] = 0x00;
-    assert!(Datagram::parse(&bad).unwrap().flags.has(Flags::RESERVED_SET));
+    assert!(
+        Datagram::parse(&bad)
+            .unwrap()
+            .flags
+            .has(Flags::RESERVED_SET)
+    );
 }
 
 #[test]
@@ -314,7 +344,10 @@ fn length_fields_disagreeing_are_flagged() {
 #[test]
 fn windows_families() {
     assert_eq!(windows_family(5, 1), Some("Windows XP"));
-    assert_eq!(windows_family(10, 0), Some("Windows 10 / 11 / Server 2016 or later"));
+    assert_eq!(
+        windows_family(10, 0),
+        Some("Windows 10 / 11 / Server 2016 or later")
+    );
     assert_eq!(windows_family(3, 10), None);
     assert_eq!(os_value(5, 1, 0x1003), "Windows 5.1");
 }
@@ -366,4 +399,43 @@ fn exercise(bytes: &[u8]) {
         Parsed::Incomplete { .. } => panic!("browser is never incomplete"),
         Parsed::NotThisProtocol => {}
     }
+}
+
+/// Writes this module's frames as seeds for `fuzz/fuzz_targets/dissect_l2id.rs`
+/// (selector byte 2). Run with
+/// `cargo test -p mamori-dissect --lib write_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/dissect_l2id");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in fuzz_seeds() {
+        let mut seed = vec![2];
+        seed.extend_from_slice(&bytes);
+        std::fs::write(dir.join(format!("browser_{name}")), seed).unwrap();
+    }
+}
+
+fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let mut election = vec![
+        0x08, 0x01, 0x0f, 0x01, 0x14, 0x20, 0x80, 0xee, 0x36, 0, 0, 0, 0, 0,
+    ];
+    election.extend_from_slice(b"ENG-WS2\0");
+    let mut lanman = vec![0x01, 0x01, 0x03, 0x0b, 0x00, 0x00, 0x04, 0x09, 0xb4, 0x00];
+    lanman.extend_from_slice(b"FILESRV\0Samba\0");
+    let to = ("WORKGROUP", 0x1e);
+    vec![
+        ("host_announcement", host_announcement()),
+        ("election", datagram(to, "\\MAILSLOT\\BROWSE", &election)),
+        ("lanman", datagram(to, "\\MAILSLOT\\LANMAN", &lanman)),
+        (
+            "backup_list",
+            datagram(
+                to,
+                "\\MAILSLOT\\BROWSE",
+                b"\x0a\x02\x01\x00\x00\x00SRV1\0SRV2\0",
+            ),
+        ),
+    ]
 }

@@ -54,7 +54,7 @@ fn switch_pdu() -> Vec<u8> {
         0x00, 0x00, 0x00, 0x02, // two addresses
         0x01, 0x01, 0xcc, // NLPID IPv4
         0x00, 0x04, // length 4
-        10, 1, 2, 3, // 10.1.2.3 (also the interface's)
+        10, 1, 2, 3,    // 10.1.2.3 (also the interface's)
         0x02, // protocol type 802.2
         0x08, // protocol length 8
         0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x86, 0xdd, // SNAP, EtherType IPv6
@@ -99,8 +99,7 @@ fn identity_facts() {
     let d = Cdp::parse(&b).unwrap();
     let mut facts = Vec::new();
     identity(SRC, &d, &mut facts);
-    let got: Vec<(IdentityKind, &str)> =
-        facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
+    let got: Vec<(IdentityKind, &str)> = facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
     assert_eq!(
         got,
         [
@@ -116,9 +115,11 @@ fn identity_facts() {
             (IdentityKind::ManagementAddress, "2001:db8::3"),
         ]
     );
-    assert!(facts
-        .iter()
-        .all(|f| f.about == Subject::Mac(SRC) && f.protocol == "cdp"));
+    assert!(
+        facts
+            .iter()
+            .all(|f| f.about == Subject::Mac(SRC) && f.protocol == "cdp")
+    );
     let r = CdpRecord::new(1, SRC, &d);
     assert_eq!(r.os.as_deref(), Some("Cisco IOS 12.2(55)SE5"));
     assert_eq!(r.management_addresses.len(), 2);
@@ -229,7 +230,9 @@ fn wrong_sizes_repeats_and_bad_address_lists() {
     tlv(
         &mut b,
         tlv::ADDRESSES,
-        &[0x40, 0x00, 0x00, 0x00, 0x01, 0x01, 0xcc, 0x00, 0x04, 10, 0, 0, 1],
+        &[
+            0x40, 0x00, 0x00, 0x00, 0x01, 0x01, 0xcc, 0x00, 0x04, 10, 0, 0, 1,
+        ],
     );
     let d = Cdp::parse(&b).unwrap();
     assert!(d.flags.has(Flags::BAD_LENGTH));
@@ -294,4 +297,32 @@ fn exercise(bytes: &[u8]) {
             assert!(bytes.len() < 4 || !matches!(bytes[0], 1 | 2));
         }
     }
+}
+
+/// Writes this module's frames as seeds for `fuzz/fuzz_targets/dissect_l2id.rs`
+/// (selector byte 1). Run with
+/// `cargo test -p mamori-dissect --lib write_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/dissect_l2id");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in fuzz_seeds() {
+        let mut seed = vec![1];
+        seed.extend_from_slice(&bytes);
+        std::fs::write(dir.join(format!("cdp_{name}")), seed).unwrap();
+    }
+}
+
+fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let pdu = switch_pdu();
+    let mut frame = vec![
+        0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc, // destination
+        0x00, 0x1e, 0x13, 0x0a, 0x0b, 0x0c, // source
+    ];
+    frame.extend_from_slice(&((pdu.len() + 8) as u16).to_be_bytes()); // 802.3 length
+    frame.extend_from_slice(&[0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00]); // LLC/SNAP
+    frame.extend_from_slice(&pdu);
+    vec![("switch", pdu), ("switch_frame", frame)]
 }

@@ -31,7 +31,7 @@ fn switch_frame() -> Vec<u8> {
         0x10, 0x0c, // management address (type 8), length 12
         0x05, // address string length 5 (subtype + 4)
         0x01, // subtype 1: IPv4
-        192, 168, 0, 2, // 192.168.0.2
+        192, 168, 0, 2,    // 192.168.0.2
         0x02, // interface numbering: ifIndex
         0x00, 0x00, 0x00, 0x03, // interface 3
         0x00, // OID length 0
@@ -60,10 +60,16 @@ fn every_standard_tlv_decodes() {
     let b = switch_frame();
     let d = Lldpdu::parse(&b).expect("lldp");
     let chassis = d.chassis_id.unwrap();
-    assert_eq!((chassis.subtype, chassis.subtype_name()), (4, "mac_address"));
+    assert_eq!(
+        (chassis.subtype, chassis.subtype_name()),
+        (4, "mac_address")
+    );
     assert_eq!(chassis.to_text(), "00:1b:1b:02:e6:1f");
     let port = d.port_id.unwrap();
-    assert_eq!((port.subtype_name(), port.to_text()), ("interface_name", "port-01".into()));
+    assert_eq!(
+        (port.subtype_name(), port.to_text()),
+        ("interface_name", "port-01".into())
+    );
     assert_eq!(d.ttl, Some(120));
     assert_eq!(d.port_description, Some(&b"uplink"[..]));
     assert_eq!(d.system_name, Some(&b"Switch1"[..]));
@@ -93,8 +99,7 @@ fn identity_facts_about_the_source_mac() {
     let d = Lldpdu::parse(&b).unwrap();
     let mut facts = Vec::new();
     identity(SRC, &d, &mut facts);
-    let got: Vec<(IdentityKind, &str)> =
-        facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
+    let got: Vec<(IdentityKind, &str)> = facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
     assert_eq!(
         got,
         [
@@ -108,9 +113,11 @@ fn identity_facts_about_the_source_mac() {
             (IdentityKind::ManagementAddress, "192.168.0.2"),
         ]
     );
-    assert!(facts
-        .iter()
-        .all(|f| f.about == Subject::Mac(SRC) && f.protocol == "lldp"));
+    assert!(
+        facts
+            .iter()
+            .all(|f| f.about == Subject::Mac(SRC) && f.protocol == "lldp")
+    );
 }
 
 #[test]
@@ -122,7 +129,10 @@ fn record_is_owned_copy() {
     assert_eq!(r.port_id.as_deref(), Some("port-01"));
     assert_eq!(r.system_name.as_deref(), Some("Switch1"));
     assert_eq!(r.management_addresses, ["192.168.0.2"]);
-    assert_eq!((r.capabilities, r.enabled_capabilities), (Some(0x14), Some(0x14)));
+    assert_eq!(
+        (r.capabilities, r.enabled_capabilities),
+        (Some(0x14), Some(0x14))
+    );
     assert_eq!((r.port_vlan, r.mau_type), (Some(10), Some(16)));
     assert_eq!(r.os.as_deref(), Some("Cisco IOS 12.2(55)SE5"));
 }
@@ -275,7 +285,10 @@ fn management_address_lengths_checked() {
     }
     let ok = [0x05, 0x01, 1, 2, 3, 4, 2, 0, 0, 0, 1, 2, 0x2b, 0x06];
     let m = MgmtAddr::parse(&ok).unwrap();
-    assert_eq!((m.to_text(), m.oid), ("1.2.3.4".to_string(), &[0x2b, 0x06][..]));
+    assert_eq!(
+        (m.to_text(), m.oid),
+        ("1.2.3.4".to_string(), &[0x2b, 0x06][..])
+    );
 }
 
 #[test]
@@ -369,9 +382,32 @@ fn exercise(bytes: &[u8]) {
             identity(SRC, &pdu, &mut facts);
             let r = LldpRecord::new(0, SRC, &pdu);
             assert!(r.management_addresses.len() <= MAX_MGMT_ADDRS);
-            assert_eq!(usize::from(pdu.mgmt_count), pdu.management_addresses().count());
+            assert_eq!(
+                usize::from(pdu.mgmt_count),
+                pdu.management_addresses().count()
+            );
         }
         Parsed::Incomplete { .. } => panic!("LLDP is never incomplete"),
         Parsed::NotThisProtocol => assert!(bytes.first().is_none_or(|b| b >> 1 != 1)),
     }
+}
+
+/// Writes this module's frames as seeds for `fuzz/fuzz_targets/dissect_l2id.rs`
+/// (selector byte 0). Run with
+/// `cargo test -p mamori-dissect --lib write_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/dissect_l2id");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in fuzz_seeds() {
+        let mut seed = vec![0];
+        seed.extend_from_slice(&bytes);
+        std::fs::write(dir.join(format!("lldp_{name}")), seed).unwrap();
+    }
+}
+
+fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    vec![("switch", switch_frame())]
 }
