@@ -17,7 +17,7 @@ use std::process::Command;
 
 mod common;
 
-use mamori_dissect::it::lldp::{LldpRecord, Lldpdu};
+use mamori_dissect::it::lldp::{LldpRecord, Lldpdu, identity};
 use mamori_wire::build::{EthernetSpec, ethernet_frame};
 use mamori_wire::capture::file::CaptureFile;
 use mamori_wire::capture::writer::{CaptureWriter, WriteFormat};
@@ -292,4 +292,34 @@ fn shared_lldp_frames_equal_tsharks() {
         frames += o.len();
     }
     eprintln!("lldp_vs_tshark: {frames} shared frames equal");
+    // The SCALANCE switch of iti_mb2.pcap describes itself in the PROFINET layout.
+    let path = dir.join("iti_mb2.pcap");
+    if path.exists() {
+        let mut facts = Vec::new();
+        let mut file = CaptureFile::open(&path).expect("capture opens");
+        while let Some(pkt) = file.current() {
+            if let Ok(frame) = decode::decode(pkt.link, pkt.data)
+                && let Network::EtherType {
+                    ethertype: 0x88cc,
+                    payload,
+                } = frame.network
+                && let (Some(src), Some(d)) = (frame.l2.src, Lldpdu::parse(payload))
+            {
+                identity(src, &d, &mut facts);
+            }
+            if file.advance().is_err() {
+                break;
+            }
+        }
+        let mut kinds: Vec<(&str, &str)> = facts
+            .iter()
+            .map(|f| (f.kind.as_str(), f.value.as_str()))
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        eprintln!("iti_mb2.pcap LLDP facts: {kinds:?}");
+        assert!(kinds.contains(&("model", "6GK5 212-2BB00-2AA3")));
+        assert!(kinds.contains(&("firmware", "V4.02")));
+        assert!(kinds.contains(&("hostname", "Switch1")));
+    }
 }

@@ -23,6 +23,9 @@
 //! hostname (system name), description (system description), device type (enabled
 //! capabilities, `bridge,router`), management addresses, and an OS when the system
 //! description names one plainly ([`os_from_description`] says which patterns count).
+//! PROFINET devices describe themselves in a fixed layout (vendor, product, order
+//! number, hardware and firmware revision: [`StationDescription`]), which gives vendor,
+//! product, model and firmware facts too.
 //!
 //! Organisation-specific TLVs are counted; two are decoded because they are cheap and
 //! say much about a port: IEEE 802.1 port VLAN id and IEEE 802.3 MAC/PHY status.
@@ -675,6 +678,8 @@ pub(crate) fn push_fact(
 /// - `hostname`: the system name;
 /// - `description`: the system description;
 /// - `os`: [`os_from_description`] of the system description, when it matches;
+/// - `vendor`, `product`, `model` (order number) and `firmware`, when the system
+///   description has the PROFINET layout ([`StationDescription`]);
 /// - `device_type`: the enabled capabilities' names joined by commas
 ///   (`bridge,router`), when any is enabled;
 /// - `management_address`: each IPv4/IPv6 management address.
@@ -689,6 +694,12 @@ pub fn identity(src: MacAddr, d: &Lldpdu<'_>, facts: &mut Vec<IdentityFact>) {
         let desc = text(desc);
         if let Some(os) = os_from_description(&desc) {
             add(IdentityKind::Os, os);
+        }
+        if let Some(s) = StationDescription::parse(&desc) {
+            add(IdentityKind::Vendor, s.vendor.to_string());
+            add(IdentityKind::Product, s.product.to_string());
+            add(IdentityKind::Model, s.order_id.to_string());
+            add(IdentityKind::Firmware, s.firmware.to_string());
         }
         add(IdentityKind::Description, desc);
     }
@@ -753,6 +764,53 @@ pub fn os_from_description(desc: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A system description in the layout PROFINET devices use (IEC 61158-6-10's
+/// `SystemIdentification`, which Siemens, Phoenix Contact and others put in LLDP):
+/// comma-separated vendor, product family and name, order number, `HW: <rev>`,
+/// `FW: <version>`, e.g. `Siemens, SIMATIC NET, SCALANCE X212-2, 6GK5 212-2BB00-2AA3,
+/// HW: 7, FW: V4.02`. Recognised only when a field starts `HW:` right before one
+/// starting `FW:`, with the vendor, at least one product field and the order number
+/// before them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StationDescription<'s> {
+    /// Vendor (`Siemens`).
+    pub vendor: &'s str,
+    /// Product family and name (`SIMATIC NET, SCALANCE X212-2`).
+    pub product: &'s str,
+    /// Order number (`6GK5 212-2BB00-2AA3`).
+    pub order_id: &'s str,
+    /// Hardware revision (`7`).
+    pub hardware: &'s str,
+    /// Firmware version (`V4.02`).
+    pub firmware: &'s str,
+}
+
+impl<'s> StationDescription<'s> {
+    /// Splits a description in the PROFINET layout; `None` for any other.
+    pub fn parse(desc: &'s str) -> Option<StationDescription<'s>> {
+        let hw_at = desc.find(", HW:")?;
+        let head = desc.get(..hw_at)?;
+        let tail = desc.get(hw_at + 2..)?;
+        let (hw, fw) = tail.split_once(',')?;
+        let hardware = hw.strip_prefix("HW:")?.trim();
+        let fw = fw.trim_start().strip_prefix("FW:")?;
+        let firmware = fw.split(',').next()?.trim();
+        let (vendor, rest) = head.split_once(',')?;
+        let (product, order_id) = rest.rsplit_once(',')?;
+        let (vendor, product, order_id) = (vendor.trim(), product.trim(), order_id.trim());
+        [vendor, product, order_id, hardware, firmware]
+            .iter()
+            .all(|f| !f.is_empty())
+            .then_some(StationDescription {
+                vendor,
+                product,
+                order_id,
+                hardware,
+                firmware,
+            })
+    }
 }
 
 /// The word after the first `prefix`, ending at a comma or blank.

@@ -344,6 +344,53 @@ fn os_patterns() {
 }
 
 #[test]
+fn profinet_station_description() {
+    let d = "Siemens, SIMATIC NET, SCALANCE X212-2, 6GK5 212-2BB00-2AA3, HW: 7, FW: V4.02";
+    let s = StationDescription::parse(d).unwrap();
+    assert_eq!(
+        (s.vendor, s.product, s.order_id, s.hardware, s.firmware),
+        (
+            "Siemens",
+            "SIMATIC NET, SCALANCE X212-2",
+            "6GK5 212-2BB00-2AA3",
+            "7",
+            "V4.02"
+        )
+    );
+    let cpu = "Siemens, SIMATIC S7, CPU 1511-1 PN, 6ES7 511-1AK01-0AB0, HW: 3, FW: V2.1.0";
+    let s = StationDescription::parse(cpu).unwrap();
+    assert_eq!((s.order_id, s.firmware), ("6ES7 511-1AK01-0AB0", "V2.1.0"));
+    for other in [
+        "Cisco IOS Software, C2960 Software, Version 12.2(55)SE5",
+        "Siemens, 6GK5, HW: 7, FW: V4.02", // no product field
+        "Siemens, SIMATIC NET, X212, 6GK5, HW: 7", // no firmware
+        "Vendor, Product, Order, HW: , FW: V1", // empty hardware
+        ", HW: 1, FW: 2",
+    ] {
+        assert_eq!(StationDescription::parse(other), None, "{other}");
+    }
+    // As identity facts.
+    let mut b = vec![
+        0x02, 0x02, 0x07, b'c', 0x04, 0x02, 0x07, b'p', 0x06, 0x02, 0, 20,
+    ];
+    b.extend_from_slice(&[0x0c, d.len() as u8]);
+    b.extend_from_slice(d.as_bytes());
+    b.extend_from_slice(&[0, 0]);
+    let mut facts = Vec::new();
+    identity(SRC, &Lldpdu::parse(&b).unwrap(), &mut facts);
+    let got: Vec<(IdentityKind, &str)> = facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
+    assert_eq!(
+        got[..4],
+        [
+            (IdentityKind::Vendor, "Siemens"),
+            (IdentityKind::Product, "SIMATIC NET, SCALANCE X212-2"),
+            (IdentityKind::Model, "6GK5 212-2BB00-2AA3"),
+            (IdentityKind::Firmware, "V4.02"),
+        ]
+    );
+}
+
+#[test]
 fn text_trims_nuls_and_blanks() {
     assert_eq!(text(b"name\0\0"), "name");
     assert_eq!(text(b"a b \n"), "a b");
