@@ -4,8 +4,15 @@
 //! format, three conventions. [`nbns`] covers the NetBIOS name service (UDP 137).
 //! [`dhcp`] covers DHCP for IPv4 (UDP 67/68): host names, vendor class, parameter list;
 //! [`dhcpv6`] DHCPv6 (UDP 546/547): DUIDs, FQDN, vendor class, option request list.
+//! [`lldp`] (EtherType 0x88CC) and [`cdp`] (Cisco, LLC/SNAP) are what switches, PLCs
+//! and hosts say about themselves on each link: names, descriptions, capabilities,
+//! management addresses. [`browser`] covers CIFS browser announcements (NetBIOS
+//! datagrams, UDP 138): server names, announced OS versions, server roles, workgroups.
 
+pub mod browser;
+pub mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod lldp;
 pub mod nbns;
