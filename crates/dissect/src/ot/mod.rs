@@ -8,4 +8,4 @@ pub mod iec104;
 pub mod modbus;
 pub mod opcua;
 pub mod s7comm;
-
+pub mod slmp;
