@@ -38,7 +38,12 @@
 //! characters, `Q03UDECPU`) and model code, as [`IdentityKind::Model`] about the
 //! responder.
 //!
-//! The shared captures carry no SLMP (`iti_melsoft_UDP_clean_2.pcap` is MELSOFT, GX
+//! CC-Link IE Field Basic runs its cyclic exchange as SLMP command 0x0E70 over UDP
+//! 61450 (the master broadcasts the request, each slave answers it to the master):
+//! such frames parse here as `cclink_ief_basic_cyclic`, category `cyclic`; the
+//! pipeline should give UDP 61450/61451 to the CC-Link IE Field Basic dissector
+//! first. Apart from those (`nttcom-cclinkiefb_cclink_ief_basic_only.pcap`), the
+//! shared captures carry no SLMP (`iti_melsoft_UDP_clean_2.pcap` is MELSOFT, GX
 //! Works' own protocol on UDP 5560, with subheaders 0x5701 / 0xD701 / 0x5A00); the
 //! tests use frames built from the reference manual's examples.
 
@@ -279,6 +284,7 @@ pub fn describe(code: u16) -> Function {
         0x1828 => ("file_read", Program),
         0x1829 => ("file_write", Program),
         0x182a => ("file_close", Program),
+        0x0e70 => ("cclink_ief_basic_cyclic", Cyclic),
         0x0e30 => ("node_search", Identify),
         0x0e31 => ("ip_address_set", Write),
         0x0e32 => ("device_info_compare", Identify),

@@ -239,6 +239,44 @@ fn remote_run_and_iqr_batch_write_targets() {
     assert_eq!(describe(f.command).category, Category::Write);
 }
 
+/// CC-Link IE Field Basic cyclic request (nttcom-cclinkiefb capture, first frame):
+/// the SLMP header, then the cyclic data, all zero past the bytes shown.
+fn cclink_cyclic_request() -> Vec<u8> {
+    let mut b = vec![
+        0x50, 0x00, // 3E request
+        0x00, 0xff, 0xff, 0x03,
+        0x00, // network 0, station 0xFF, module I/O 0x03FF, multidrop 0
+        0x86, 0x00, // request data length 134
+        0x00, 0x00, // monitoring timer 0
+        0x70, 0x0e, // command 0x0E70: CC-Link IE Field Basic cyclic data
+        0x00, 0x00, // subcommand
+        0x01, 0x00, 0x00, 0x00, 0x24,
+        0x00, // cyclic header: protocol version 1, data offset 36
+    ];
+    b.resize(9 + 134, 0);
+    b
+}
+
+#[test]
+fn a_cclink_ief_basic_cyclic_frame_is_slmp_and_cyclic() {
+    let request = cclink_cyclic_request();
+    let mut response = vec![
+        0xd0, 0x00, // 3E response
+        0x00, 0xff, 0xff, 0x03, 0x00, // destination echoed
+        0x7a, 0x00, // response data length 122
+        0x00, 0x00, // end code 0
+    ];
+    response.resize(9 + 122, 0);
+    let (ops, _, _) = run(&[(Direction::Orig, &request), (Direction::Resp, &response)]);
+    assert_eq!(ops.len(), 1);
+    let f = ops[0].function;
+    assert_eq!(
+        (f.code, f.name, f.category),
+        (0x0e70, "cclink_ief_basic_cyclic", Category::Cyclic)
+    );
+    assert_eq!(ops[0].status, Status::Ok);
+}
+
 #[test]
 fn udp_datagrams_are_whole_frames() {
     let mut s = Session::default();
