@@ -13,7 +13,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
-use mamori_dissect::ot::opcua::{HELLO, PORT, Parser, Session};
+use mamori_dissect::ot::opcua::{HELLO, PORT, Parser, Session, describe};
 use mamori_dissect::record::{IdentityFact, IdentityKind, OtOperation};
 use mamori_dissect::stream::StreamBuffer;
 use mamori_flow::reassembly::Chunk;
@@ -175,4 +175,55 @@ fn opcua_requests_are_answered_and_name_the_server() {
             "{name}: {facts:?}"
         );
     }
+}
+
+/// Every service id [`describe`] names is the id tshark 4.0 gives the same service's
+/// request (`opcua.servicenodeid.numeric` value strings, `tshark -G values`), the
+/// snake-case name being tshark's without `Request`.
+#[test]
+fn service_ids_agree_with_tsharks_table() {
+    if !common::have_tshark("service_ids_agree_with_tsharks_table") {
+        return;
+    }
+    let out = std::process::Command::new("tshark")
+        .args(["-G", "values"])
+        .output()
+        .expect("tshark runs");
+    let table: BTreeMap<u32, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            match (f.next(), f.next(), f.next(), f.next()) {
+                (Some("V"), Some("opcua.servicenodeid.numeric"), Some(id), Some(name)) => {
+                    Some((id.parse().ok()?, name.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    assert!(table.len() > 100, "tshark's OPC UA table is missing");
+    let mut checked = 0;
+    for id in 0..20_000 {
+        let f = describe(id);
+        if f.name == "unknown" || id == HELLO {
+            continue;
+        }
+        let camel: String = f
+            .name
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|h| h.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(
+            table.get(&id).map(String::as_str),
+            Some(format!("{camel}Request").as_str()),
+            "id {id}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 39);
 }
