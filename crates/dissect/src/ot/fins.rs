@@ -548,15 +548,14 @@ fn controller_data(dir: Direction, data: &[u8], facts: &mut Vec<IdentityFact>) {
         (20..40, IdentityKind::Firmware),
     ] {
         let Some(raw) = data.get(range) else { return };
-        let raw = raw.trim_ascii_end();
-        let raw = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
+        let raw = raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())].trim_ascii();
         if raw.is_empty() || !raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
             return;
         }
         facts.push(IdentityFact {
             about: Subject::Side(dir),
             kind,
-            value: String::from_utf8_lossy(raw).trim().to_string(),
+            value: String::from_utf8_lossy(raw).into_owned(),
             protocol: PROTOCOL,
         });
     }

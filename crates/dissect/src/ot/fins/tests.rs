@@ -152,6 +152,17 @@ fn a_response_with_another_sid_pairs_by_command() {
     );
 }
 
+/// Fuzzing found a model of one space before NUL padding giving an empty fact.
+#[test]
+fn blank_controller_data_gives_no_fact() {
+    let mut facts = Vec::new();
+    let mut data = vec![b' '];
+    data.resize(20, 0); // model: a space, then NULs
+    data.extend_from_slice(b"V1.0                "); // version
+    controller_data(Direction::Resp, &data, &mut facts);
+    assert!(facts.is_empty(), "{facts:?}");
+}
+
 #[test]
 fn node_address_handshake_is_counted_not_logged() {
     let hello = [
