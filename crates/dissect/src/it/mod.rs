@@ -8,4 +8,5 @@
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod http;
 pub mod nbns;
