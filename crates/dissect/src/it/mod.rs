@@ -10,3 +10,4 @@ pub mod dhcpv6;
 pub mod dns;
 pub mod http;
 pub mod nbns;
+pub mod tls;
