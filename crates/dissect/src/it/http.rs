@@ -189,7 +189,12 @@ fn head_end(input: &[u8]) -> Option<usize> {
 
 /// Parses the start line (without its line end).
 fn start_line(line: &[u8]) -> Option<StartLine<'_>> {
-    let version_ok = |v: &[u8]| matches!(v, [b'H', b'T', b'T', b'P', b'/', b'0'..=b'9', b'.', b'0'..=b'9']);
+    let version_ok = |v: &[u8]| {
+        matches!(
+            v,
+            [b'H', b'T', b'T', b'P', b'/', b'0'..=b'9', b'.', b'0'..=b'9']
+        )
+    };
     if line.starts_with(b"HTTP/") {
         let mut parts = line.splitn(3, |&b| b == b' ');
         let version = parts.next()?;
@@ -233,7 +238,10 @@ fn start_line(line: &[u8]) -> Option<StartLine<'_>> {
 /// Parses the head in `bytes` (start line, then header lines; the empty line may be
 /// missing). `None` if the start line is not HTTP.
 pub fn parse_head(bytes: &[u8]) -> Option<Head<'_>> {
-    let nl = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let nl = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     let start = start_line(strip_cr(&bytes[..nl]))?;
     let header_block = bytes.get(nl + 1..).unwrap_or(&[]);
     let mut head = Head {
@@ -318,7 +326,11 @@ impl PduParser for HeadParser {
     fn parse<'a>(&self, _dir: Direction, input: &'a [u8]) -> Parsed<Head<'a>> {
         match plausible_start(input) {
             Some(false) => return Parsed::NotThisProtocol,
-            None => return Parsed::Incomplete { needed: input.len() + 1 },
+            None => {
+                return Parsed::Incomplete {
+                    needed: input.len() + 1,
+                };
+            }
             Some(true) => {}
         }
         let window = &input[..input.len().min(MAX_HEAD)];
@@ -332,7 +344,9 @@ impl PduParser for HeadParser {
             return if input.len() >= MAX_HEAD {
                 Parsed::NotThisProtocol
             } else {
-                Parsed::Incomplete { needed: input.len() + 1 }
+                Parsed::Incomplete {
+                    needed: input.len() + 1,
+                }
             };
         };
         match parse_head(&input[..end]) {
@@ -427,7 +441,12 @@ enum Body {
 enum Chunk {
     /// In a chunk-size line: the size so far, whether hex digits ended (an extension
     /// follows), bytes of the line so far.
-    Size { size: u64, digits: u8, ext: bool, line: usize },
+    Size {
+        size: u64,
+        digits: u8,
+        ext: bool,
+        line: usize,
+    },
     /// Skipping chunk data.
     Data(u64),
     /// Expecting the CRLF after chunk data.
@@ -519,7 +538,11 @@ impl Session {
                 Body::Length(n) => {
                     let k = n.min(input.len() as u64);
                     let rest = n - k;
-                    side.body = if rest == 0 { Body::Head } else { Body::Length(rest) };
+                    side.body = if rest == 0 {
+                        Body::Head
+                    } else {
+                        Body::Length(rest)
+                    };
                     self.count_body(dir, k);
                     // k <= input.len(), so this fits in usize.
                     input = &input[k as usize..];
@@ -556,7 +579,11 @@ impl Session {
         side.held.clear();
         match side.body {
             Body::Length(n) if len <= n => {
-                side.body = if n == len { Body::Head } else { Body::Length(n - len) };
+                side.body = if n == len {
+                    Body::Head
+                } else {
+                    Body::Length(n - len)
+                };
                 self.count_body(dir, len);
                 if n == len {
                     // The body ended inside the gap: the record goes out with the next
@@ -601,10 +628,16 @@ impl Session {
 
     /// The open record `depth` whose body travels in `dir`.
     fn record_mut(&mut self, dir: Direction, depth: u32) -> Option<&mut HttpRecord> {
-        if let Some(r) = self.active[dir.index()].as_mut().filter(|r| r.trans_depth == depth) {
+        if let Some(r) = self.active[dir.index()]
+            .as_mut()
+            .filter(|r| r.trans_depth == depth)
+        {
             return Some(r);
         }
-        self.pending.iter_mut().rev().find(|r| r.trans_depth == depth)
+        self.pending
+            .iter_mut()
+            .rev()
+            .find(|r| r.trans_depth == depth)
     }
 
     fn count_body(&mut self, dir: Direction, n: u64) {
@@ -616,7 +649,12 @@ impl Session {
             return;
         }
         let depth = self.sides[dir.index()].body_for;
-        if let Some(r) = self.pending.iter_mut().rev().find(|r| r.trans_depth == depth) {
+        if let Some(r) = self
+            .pending
+            .iter_mut()
+            .rev()
+            .find(|r| r.trans_depth == depth)
+        {
             r.request_body_len = r.request_body_len.saturating_add(n);
         }
     }
@@ -766,7 +804,8 @@ impl Session {
                 if self.pending.len() >= MAX_OUTSTANDING
                     && let Some(mut old) = self.pending.pop_front()
                 {
-                    old.flags.set(Flags::NO_RESPONSE | Flags::TOO_MANY_OUTSTANDING);
+                    old.flags
+                        .set(Flags::NO_RESPONSE | Flags::TOO_MANY_OUTSTANDING);
                     records.push(old);
                 }
                 self.pending.push_back(record);

@@ -32,8 +32,8 @@
 
 use std::fmt::Write as _;
 
-use md5::{Digest as _, Md5};
 use mamori_flow::Direction;
+use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
 use crate::contract::{Flags, Parsed, PduParser};
@@ -99,9 +99,8 @@ pub mod extension {
 
 /// TLS 1.3's HelloRetryRequest is a ServerHello with this random (RFC 8446 §4.1.3).
 const HELLO_RETRY_RANDOM: [u8; 32] = [
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8,
-    0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8,
-    0x33, 0x9C,
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
 
 /// Whether `v` is a GREASE value (RFC 8701: 0x0A0A, 0x1A1A, ..., 0xFAFA).
@@ -379,7 +378,10 @@ impl<'a> ClientHello<'a> {
         let _ = write!(s, "{},", self.version);
         join_dec(&mut s, self.ciphers().filter(|v| !is_grease(*v)));
         s.push(',');
-        join_dec(&mut s, self.extensions().map(|(t, _)| t).filter(|v| !is_grease(*v)));
+        join_dec(
+            &mut s,
+            self.extensions().map(|(t, _)| t).filter(|v| !is_grease(*v)),
+        );
         s.push(',');
         join_dec(&mut s, self.groups().filter(|v| !is_grease(*v)));
         s.push(',');
@@ -444,7 +446,10 @@ impl<'a> ClientHello<'a> {
         let empty = exts.is_empty();
         text.clear();
         join_hex(&mut text, exts.into_iter());
-        let mut sigs = self.signature_algorithms().filter(|v| !is_grease(*v)).peekable();
+        let mut sigs = self
+            .signature_algorithms()
+            .filter(|v| !is_grease(*v))
+            .peekable();
         if sigs.peek().is_some() {
             text.push('_');
             join_hex(&mut text, sigs);
@@ -713,7 +718,13 @@ impl Session {
 
     /// Takes in-order bytes travelling in `dir` at `ts` (nanoseconds); the server's
     /// host name (from its certificate) goes to `facts`.
-    pub fn on_data(&mut self, dir: Direction, ts: i64, bytes: &[u8], facts: &mut Vec<IdentityFact>) {
+    pub fn on_data(
+        &mut self,
+        dir: Direction,
+        ts: i64,
+        bytes: &[u8],
+        facts: &mut Vec<IdentityFact>,
+    ) {
         let mut input = bytes;
         while !input.is_empty() && !self.not_tls {
             let side = &mut self.sides[dir.index()];
@@ -797,7 +808,10 @@ impl Session {
         self.started = false;
         let r = &mut self.record;
         if let Some(client) = r.client_dir {
-            let (c, s) = (r.records[client.index()], r.records[client.reverse().index()]);
+            let (c, s) = (
+                r.records[client.index()],
+                r.records[client.reverse().index()],
+            );
             r.established = if r.version == Some(0x0304) {
                 c.application_data > 0 && s.application_data > 0
             } else {
@@ -824,7 +838,13 @@ impl Session {
         &input[skip..]
     }
 
-    fn on_header(&mut self, dir: Direction, ts: i64, h: RecordHeader, _facts: &mut Vec<IdentityFact>) {
+    fn on_header(
+        &mut self,
+        dir: Direction,
+        ts: i64,
+        h: RecordHeader,
+        _facts: &mut Vec<IdentityFact>,
+    ) {
         if !self.started {
             self.started = true;
             self.record.ts = ts;
@@ -853,7 +873,13 @@ impl Session {
         }
     }
 
-    fn on_fragment(&mut self, dir: Direction, ts: i64, fragment: &[u8], facts: &mut Vec<IdentityFact>) {
+    fn on_fragment(
+        &mut self,
+        dir: Direction,
+        ts: i64,
+        fragment: &[u8],
+        facts: &mut Vec<IdentityFact>,
+    ) {
         let side = &mut self.sides[dir.index()];
         match side.content_type {
             content_type::ALERT if !side.encrypted => {
@@ -906,7 +932,14 @@ impl Session {
         }
     }
 
-    fn on_message(&mut self, dir: Direction, ts: i64, t: u8, body: &[u8], facts: &mut Vec<IdentityFact>) {
+    fn on_message(
+        &mut self,
+        dir: Direction,
+        ts: i64,
+        t: u8,
+        body: &[u8],
+        facts: &mut Vec<IdentityFact>,
+    ) {
         let r = &mut self.record;
         match t {
             handshake_type::CLIENT_HELLO if !self.client_hello_seen => {

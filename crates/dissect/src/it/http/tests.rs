@@ -49,7 +49,10 @@ fn request_and_response_make_one_record() {
     assert_eq!(r.uri.as_deref(), Some("/index.html?a=1"));
     assert_eq!(r.host.as_deref(), Some("plc-web.plant"));
     assert_eq!(r.version.as_deref(), Some("1.1"));
-    assert_eq!(r.user_agent.as_deref(), Some("Mozilla/5.0 (Windows NT 6.1)"));
+    assert_eq!(
+        r.user_agent.as_deref(),
+        Some("Mozilla/5.0 (Windows NT 6.1)")
+    );
     assert_eq!(r.status_code, Some(200));
     assert_eq!(r.status_msg.as_deref(), Some("OK"));
     assert_eq!(r.server.as_deref(), Some("GoAhead-Webs"));
@@ -89,7 +92,15 @@ fn pipelined_requests_in_one_segment_pair_in_order() {
     let (s, records, _) = run(&[(Direction::Orig, &reqs), (Direction::Resp, &resps)]);
     let got: Vec<_> = records
         .iter()
-        .map(|r| (r.trans_depth, r.method.as_deref(), r.status_code, r.request_body_len, r.response_body_len))
+        .map(|r| {
+            (
+                r.trans_depth,
+                r.method.as_deref(),
+                r.status_code,
+                r.request_body_len,
+                r.response_body_len,
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -153,13 +164,23 @@ fn a_gap_inside_a_body_is_skipped() {
     let (mut records, mut facts) = (Vec::new(), Vec::new());
     s.on_data(Direction::Orig, 0, GET, &mut records, &mut facts);
     s.on_data(Direction::Orig, 0, GET, &mut records, &mut facts);
-    s.on_data(Direction::Resp, 1, &OK_11[..OK_11.len() - 11], &mut records, &mut facts);
+    s.on_data(
+        Direction::Resp,
+        1,
+        &OK_11[..OK_11.len() - 11],
+        &mut records,
+        &mut facts,
+    );
     s.on_data(Direction::Resp, 1, b"hel", &mut records, &mut facts);
     s.on_gap(Direction::Resp, 8); // the rest of the body
     s.on_data(Direction::Resp, 2, OK_11, &mut records, &mut facts);
     s.finish(&mut records);
     assert_eq!(records.len(), 2);
-    assert!(records.iter().all(|r| r.status_code == Some(200) && r.response_body_len == 11));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status_code == Some(200) && r.response_body_len == 11)
+    );
     assert!(records.iter().all(|r| !r.flags.has(Flags::RESYNC)));
 }
 
@@ -190,13 +211,27 @@ fn continue_and_head_and_unanswered() {
         (Direction::Orig, post),
         (Direction::Resp, b"HTTP/1.1 100 Continue\r\n\r\n"),
         (Direction::Orig, b"abcHEAD / HTTP/1.0\r\n\r\n"),
-        (Direction::Resp, b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
-        (Direction::Resp, b"HTTP/1.0 200 OK\r\nContent-Length: 500\r\n\r\n"),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+        ),
+        (
+            Direction::Resp,
+            b"HTTP/1.0 200 OK\r\nContent-Length: 500\r\n\r\n",
+        ),
         (Direction::Orig, b"GET /never HTTP/1.1\r\n\r\n"),
     ]);
     let got: Vec<_> = records
         .iter()
-        .map(|r| (r.method.as_deref(), r.info_code, r.status_code, r.request_body_len, r.flags.has(Flags::NO_RESPONSE)))
+        .map(|r| {
+            (
+                r.method.as_deref(),
+                r.info_code,
+                r.status_code,
+                r.request_body_len,
+                r.flags.has(Flags::NO_RESPONSE),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -211,8 +246,14 @@ fn continue_and_head_and_unanswered() {
 #[test]
 fn upgrade_turns_the_connection_into_a_tunnel() {
     let (s, records, _) = run(&[
-        (Direction::Orig, b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"),
-        (Direction::Resp, b"HTTP/1.1 101 Switching Protocols\r\n\r\n\x81\x05hello"),
+        (
+            Direction::Orig,
+            b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+        ),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 101 Switching Protocols\r\n\r\n\x81\x05hello",
+        ),
         (Direction::Orig, b"\x81\x85garbage"),
     ]);
     assert_eq!(records.len(), 1);
@@ -229,12 +270,22 @@ fn non_http_is_not_this_protocol() {
         b"GET / FOO/1.1\r\n\r\n",
         b"\x00\x01\x00\x00\x00\x06\x01\x03",
     ] {
-        assert_eq!(HeadParser.parse(Direction::Orig, bytes), Parsed::NotThisProtocol, "{bytes:?}");
+        assert_eq!(
+            HeadParser.parse(Direction::Orig, bytes),
+            Parsed::NotThisProtocol,
+            "{bytes:?}"
+        );
         let (s, records, _) = run(&[(Direction::Orig, bytes)]);
         assert!(s.not_http() && records.is_empty());
     }
-    assert_eq!(HeadParser.parse(Direction::Orig, b"GE"), Parsed::Incomplete { needed: 3 });
-    assert_eq!(HeadParser.parse(Direction::Orig, b"GET / HT"), Parsed::Incomplete { needed: 9 });
+    assert_eq!(
+        HeadParser.parse(Direction::Orig, b"GE"),
+        Parsed::Incomplete { needed: 3 }
+    );
+    assert_eq!(
+        HeadParser.parse(Direction::Orig, b"GET / HT"),
+        Parsed::Incomplete { needed: 9 }
+    );
 }
 
 #[test]
@@ -255,7 +306,13 @@ fn an_oversized_head_is_given_up() {
     let mut s = Session::new();
     let (mut records, mut facts) = (Vec::new(), Vec::new());
     s.on_data(Direction::Orig, 0, GET, &mut records, &mut facts);
-    s.on_data(Direction::Orig, 0, b"GET /big HTTP/1.1\r\nX: ", &mut records, &mut facts);
+    s.on_data(
+        Direction::Orig,
+        0,
+        b"GET /big HTTP/1.1\r\nX: ",
+        &mut records,
+        &mut facts,
+    );
     for _ in 0..20 {
         s.on_data(Direction::Orig, 0, &[b'a'; 1000], &mut records, &mut facts);
         assert!(s.sides[0].held.len() <= MAX_HEAD);
@@ -276,7 +333,10 @@ fn outstanding_requests_are_bounded() {
     }
     let (_, records, _) = run(&[(Direction::Orig, &many)]);
     assert_eq!(records.len(), MAX_OUTSTANDING + 3);
-    let dropped = records.iter().filter(|r| r.flags.has(Flags::TOO_MANY_OUTSTANDING)).count();
+    let dropped = records
+        .iter()
+        .filter(|r| r.flags.has(Flags::TOO_MANY_OUTSTANDING))
+        .count();
     assert_eq!(dropped, 3);
 }
 

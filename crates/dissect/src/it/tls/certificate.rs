@@ -65,7 +65,10 @@ fn der(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
             return None; // indefinite or absurd
         }
         let (bytes, rest) = rest.split_at_checked(n)?;
-        (bytes.iter().fold(0usize, |a, &x| a << 8 | usize::from(x)), rest)
+        (
+            bytes.iter().fold(0usize, |a, &x| a << 8 | usize::from(x)),
+            rest,
+        )
     };
     let (content, rest) = rest.split_at_checked(len)?;
     Some((tag, content, rest))
@@ -171,12 +174,19 @@ fn write_oid(f: &mut fmt::Formatter<'_>, oid: &[u8]) -> fmt::Result {
 /// rest as UTF-8 (lossy); at most [`MAX_VALUE`] characters.
 fn string(tag: u8, value: &[u8]) -> String {
     let s: String = match tag {
-        0x1e => char::decode_utf16(value.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect(),
+        0x1e => char::decode_utf16(
+            value
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]])),
+        )
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect(),
         0x1c => value
             .chunks_exact(4)
-            .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or(char::REPLACEMENT_CHARACTER))
+            .map(|c| {
+                char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
             .collect(),
         _ => String::from_utf8_lossy(value).into_owned(),
     };
@@ -191,7 +201,9 @@ fn string(tag: u8, value: &[u8]) -> String {
 /// since the epoch; `None` when malformed.
 fn time(tag: u8, v: &[u8]) -> Option<i64> {
     let num = |s: &[u8]| -> Option<i64> {
-        s.iter().try_fold(0i64, |a, &d| d.is_ascii_digit().then(|| a * 10 + i64::from(d - b'0')))
+        s.iter().try_fold(0i64, |a, &d| {
+            d.is_ascii_digit().then(|| a * 10 + i64::from(d - b'0'))
+        })
     };
     let (year, rest) = match tag {
         0x17 => {
@@ -209,7 +221,12 @@ fn time(tag: u8, v: &[u8]) -> Option<i64> {
         Some(Some(s)) => s,
         _ => 0,
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
@@ -292,7 +309,10 @@ mod tests {
 
     #[test]
     fn der_lengths_are_checked() {
-        assert_eq!(der(&[0x30, 0x82, 0x00, 0x01, 0xff]), Some((0x30, &[0xff][..], &[][..])));
+        assert_eq!(
+            der(&[0x30, 0x82, 0x00, 0x01, 0xff]),
+            Some((0x30, &[0xff][..], &[][..]))
+        );
         assert_eq!(der(&[0x30, 0x82, 0x00, 0x02, 0xff]), None);
         assert_eq!(der(&[0x30, 0x80, 0x00]), None);
         assert_eq!(der(&[0x30, 0x85, 1, 1, 1, 1, 1]), None);

@@ -42,23 +42,37 @@ fn record(ct: u8, fragment: &[u8]) -> Vec<u8> {
 fn chrome_hello() -> Vec<u8> {
     let ciphers = [
         0x3a3a, // GREASE
-        0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013,
-        0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+        0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
+        0x009c, 0x009d, 0x002f, 0x0035,
     ];
-    let sigalgs = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601];
+    let sigalgs = [
+        0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+    ];
     let mut exts = Vec::new();
     exts.extend(ext(0x1a1a, &[])); // GREASE
-    exts.extend(ext(0x0000, &vec16(&[&[0u8][..], &vec16(b"plant-historian.example")].concat()))); // SNI
+    exts.extend(ext(
+        0x0000,
+        &vec16(&[&[0u8][..], &vec16(b"plant-historian.example")].concat()),
+    )); // SNI
     exts.extend(ext(0x0017, &[])); // extended_master_secret
     exts.extend(ext(0xff01, &[0])); // renegotiation_info
-    exts.extend(ext(0x000a, &vec16(&u16s_be(&[0x2a2a, 0x001d, 0x0017, 0x0018])))); // groups
+    exts.extend(ext(
+        0x000a,
+        &vec16(&u16s_be(&[0x2a2a, 0x001d, 0x0017, 0x0018])),
+    )); // groups
     exts.extend(ext(0x000b, &vec8(&[0]))); // ec_point_formats: uncompressed
     exts.extend(ext(0x0023, &[])); // session_ticket
-    exts.extend(ext(0x0010, &vec16(&[vec8(b"h2"), vec8(b"http/1.1")].concat()))); // ALPN
+    exts.extend(ext(
+        0x0010,
+        &vec16(&[vec8(b"h2"), vec8(b"http/1.1")].concat()),
+    )); // ALPN
     exts.extend(ext(0x0005, &[1, 0, 0, 0, 0])); // status_request
     exts.extend(ext(0x000d, &vec16(&u16s_be(&sigalgs)))); // signature_algorithms
     exts.extend(ext(0x0012, &[])); // signed_certificate_timestamp
-    exts.extend(ext(0x0033, &vec16(&[&u16s_be(&[0x001d])[..], &vec16(&[7; 32])].concat()))); // key_share
+    exts.extend(ext(
+        0x0033,
+        &vec16(&[&u16s_be(&[0x001d])[..], &vec16(&[7; 32])].concat()),
+    )); // key_share
     exts.extend(ext(0x002d, &vec8(&[1]))); // psk_key_exchange_modes
     exts.extend(ext(0x002b, &vec8(&u16s_be(&[0x6a6a, 0x0304, 0x0303])))); // supported_versions
     exts.extend(ext(0x001b, &vec8(&u16s_be(&[0x0002])))); // compress_certificate
@@ -102,7 +116,10 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 fn dn(attrs: &[(&[u8], u8, &str)]) -> Vec<u8> {
     let mut rdns = Vec::new();
     for (oid, tag, value) in attrs {
-        let atv = tlv(0x30, &[tlv(0x06, oid), tlv(*tag, value.as_bytes())].concat());
+        let atv = tlv(
+            0x30,
+            &[tlv(0x06, oid), tlv(*tag, value.as_bytes())].concat(),
+        );
         rdns.extend(tlv(0x31, &atv));
     }
     tlv(0x30, &rdns)
@@ -110,11 +127,21 @@ fn dn(attrs: &[(&[u8], u8, &str)]) -> Vec<u8> {
 
 /// A self-made certificate (unsigned: the signature is filler).
 fn certificate(issuer: &[u8], subject: &[u8], not_before: &str, not_after: &str) -> Vec<u8> {
-    let alg = tlv(0x30, &[tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])].concat()); // ecdsa-with-SHA256
+    let alg = tlv(
+        0x30,
+        &[tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])].concat(),
+    ); // ecdsa-with-SHA256
     let spki = tlv(
         0x30,
         &[
-            tlv(0x30, &[tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]), tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07])].concat()),
+            tlv(
+                0x30,
+                &[
+                    tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+                    tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]),
+                ]
+                .concat(),
+            ),
             tlv(0x03, &[&[0u8, 4][..], &[9; 64]].concat()),
         ]
         .concat(),
@@ -122,24 +149,47 @@ fn certificate(issuer: &[u8], subject: &[u8], not_before: &str, not_after: &str)
     let tbs = tlv(
         0x30,
         &[
-            tlv(0xa0, &tlv(0x02, &[2])), // version v3
+            tlv(0xa0, &tlv(0x02, &[2])),    // version v3
             tlv(0x02, &[0x01, 0x23, 0x45]), // serial
             alg.clone(),
             issuer.to_vec(),
-            tlv(0x30, &[tlv(0x17, not_before.as_bytes()), tlv(0x17, not_after.as_bytes())].concat()),
+            tlv(
+                0x30,
+                &[
+                    tlv(0x17, not_before.as_bytes()),
+                    tlv(0x17, not_after.as_bytes()),
+                ]
+                .concat(),
+            ),
             subject.to_vec(),
             spki,
         ]
         .concat(),
     );
-    tlv(0x30, &[tbs, alg, tlv(0x03, &[0, 0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01])].concat())
+    tlv(
+        0x30,
+        &[
+            tbs,
+            alg,
+            tlv(0x03, &[0, 0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]),
+        ]
+        .concat(),
+    )
 }
 
 fn test_certificate(cn: &str) -> Vec<u8> {
     use certificate::attribute::*;
     certificate(
-        &dn(&[(COUNTRY, 0x13, "JP"), (ORGANIZATION, 0x13, "Plant CA Inc"), (COMMON_NAME, 0x13, "Plant Issuing CA")]),
-        &dn(&[(COUNTRY, 0x13, "JP"), (ORGANIZATION, 0x0c, "Mamori, Test"), (COMMON_NAME, 0x0c, cn)]),
+        &dn(&[
+            (COUNTRY, 0x13, "JP"),
+            (ORGANIZATION, 0x13, "Plant CA Inc"),
+            (COMMON_NAME, 0x13, "Plant Issuing CA"),
+        ]),
+        &dn(&[
+            (COUNTRY, 0x13, "JP"),
+            (ORGANIZATION, 0x0c, "Mamori, Test"),
+            (COMMON_NAME, 0x0c, cn),
+        ]),
         "240101000000Z",
         "341231235959Z",
     )
@@ -229,10 +279,19 @@ fn a_tls12_connection_gives_one_record() {
     assert_eq!(r.cipher, Some(0xc02f));
     assert_eq!(r.server_name.as_deref(), Some("plant-historian.example"));
     assert_eq!(r.next_protocol.as_deref(), Some("h2"));
-    assert_eq!(r.ja4.as_deref(), Some("t13d1516h2_8daaf6152771_e5627efa2ab1"));
+    assert_eq!(
+        r.ja4.as_deref(),
+        Some("t13d1516h2_8daaf6152771_e5627efa2ab1")
+    );
     assert_eq!(r.ja3s_string.as_deref(), Some("771,49199,65281-16"));
-    assert_eq!(r.subject.as_deref(), Some("CN=historian.plant.example,O=Mamori\\, Test,C=JP"));
-    assert_eq!(r.issuer.as_deref(), Some("CN=Plant Issuing CA,O=Plant CA Inc,C=JP"));
+    assert_eq!(
+        r.subject.as_deref(),
+        Some("CN=historian.plant.example,O=Mamori\\, Test,C=JP")
+    );
+    assert_eq!(
+        r.issuer.as_deref(),
+        Some("CN=Plant Issuing CA,O=Plant CA Inc,C=JP")
+    );
     assert_eq!(r.subject_o.as_deref(), Some("Mamori, Test"));
     assert_eq!(r.issuer_cn.as_deref(), Some("Plant Issuing CA"));
     assert_eq!(r.not_valid_before, Some(1_704_067_200));
@@ -269,7 +328,10 @@ fn a_handshake_message_across_records_and_records_across_segments() {
     stream.extend(record(22, b));
     let chunks: Vec<_> = stream.chunks(7).map(|c| (Direction::Orig, c)).collect();
     let (_, records, _) = run(&chunks);
-    assert_eq!(records[0].ja4.as_deref(), Some("t13d1516h2_8daaf6152771_e5627efa2ab1"));
+    assert_eq!(
+        records[0].ja4.as_deref(),
+        Some("t13d1516h2_8daaf6152771_e5627efa2ab1")
+    );
     assert_eq!(records[0].records[0].handshake, 2);
 }
 
@@ -281,7 +343,12 @@ fn a_gap_in_application_data_is_skipped() {
     s.on_data(Direction::Orig, 0, &client, &mut facts);
     s.on_data(Direction::Resp, 1, &server, &mut facts);
     // 1000 bytes of application data: 10 arrive, 900 are lost, 90 arrive.
-    s.on_data(Direction::Resp, 2, &record(23, &[0; 1000])[..15], &mut facts);
+    s.on_data(
+        Direction::Resp,
+        2,
+        &record(23, &[0; 1000])[..15],
+        &mut facts,
+    );
     s.on_gap(Direction::Resp, 900);
     s.on_data(Direction::Resp, 3, &[0; 90], &mut facts);
     s.on_data(Direction::Resp, 4, &record(21, &[1, 0]), &mut facts); // encrypted alert
@@ -311,7 +378,11 @@ fn a_gap_in_the_handshake_resynchronises() {
     s.finish(&mut records);
     let r = &records[0];
     assert!(r.flags.has(Flags::RESYNC));
-    assert_eq!(r.version, Some(0x0303), "the ServerHello came before the gap");
+    assert_eq!(
+        r.version,
+        Some(0x0303),
+        "the ServerHello came before the gap"
+    );
     assert_eq!(r.subject, None);
     assert_eq!(r.records[1].application_data, 1);
     assert!(facts.is_empty());
@@ -324,12 +395,17 @@ fn tls13_is_established_by_encrypted_records_both_ways() {
     sh.extend(vec8(&[0x22; 32])); // echoes the client's session id (compatibility mode)
     sh.extend(0x1301u16.to_be_bytes());
     sh.push(0);
-    sh.extend(vec16(&[ext(0x002b, &[0x03, 0x04]), ext(0x0033, &[0; 36])].concat()));
+    sh.extend(vec16(
+        &[ext(0x002b, &[0x03, 0x04]), ext(0x0033, &[0; 36])].concat(),
+    ));
     let mut server = record(22, &handshake(2, &sh));
     server.extend(record(20, &[1]));
     server.extend(record(23, &[0; 2000]));
     let mut client = record(22, &handshake(1, &chrome_hello()));
-    let (_, records, _) = run(&[(Direction::Orig, &client.clone()), (Direction::Resp, &server)]);
+    let (_, records, _) = run(&[
+        (Direction::Orig, &client.clone()),
+        (Direction::Resp, &server),
+    ]);
     assert!(!records[0].established);
     client.extend(record(20, &[1]));
     client.extend(record(23, &[0; 60]));
@@ -342,12 +418,24 @@ fn tls13_is_established_by_encrypted_records_both_ways() {
 
 #[test]
 fn not_tls_is_not_this_protocol() {
-    for bytes in [&b"GET / HTTP/1.1\r\n\r\n"[..], b"\x16\x02\x01\x00\x10", b"\x17\x03\x03\x00\x00", b"SSH-2.0"] {
-        assert_eq!(RecordParser.parse(Direction::Orig, bytes), Parsed::NotThisProtocol, "{bytes:?}");
+    for bytes in [
+        &b"GET / HTTP/1.1\r\n\r\n"[..],
+        b"\x16\x02\x01\x00\x10",
+        b"\x17\x03\x03\x00\x00",
+        b"SSH-2.0",
+    ] {
+        assert_eq!(
+            RecordParser.parse(Direction::Orig, bytes),
+            Parsed::NotThisProtocol,
+            "{bytes:?}"
+        );
         let (s, records, _) = run(&[(Direction::Orig, bytes)]);
         assert!(s.not_tls() && records.is_empty());
     }
-    assert_eq!(RecordParser.parse(Direction::Orig, b"\x16\x03"), Parsed::Incomplete { needed: 5 });
+    assert_eq!(
+        RecordParser.parse(Direction::Orig, b"\x16\x03"),
+        Parsed::Incomplete { needed: 5 }
+    );
     assert_eq!(
         RecordParser.parse(Direction::Orig, b"\x16\x03\x01\x00\x10ab"),
         Parsed::Incomplete { needed: 21 }
