@@ -395,3 +395,22 @@ proptest! {
         s.finish(&mut records);
     }
 }
+
+/// Writes `fuzz/seeds/dissect_http/` (run with `--ignored`): chunks in the fuzz
+/// target's format (control byte, bit 0 direction; length; bytes).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/dissect_http");
+    std::fs::create_dir_all(&dir).expect("seed dir");
+    let mut seed = Vec::new();
+    for (dir, bytes) in [(0u8, GET), (1, OK_11), (0, POST), (1, CHUNKED)] {
+        for piece in bytes.chunks(255) {
+            seed.push(dir);
+            seed.push(piece.len() as u8);
+            seed.extend_from_slice(piece);
+        }
+    }
+    std::fs::write(dir.join("pipelined"), seed).expect("seed written");
+}

@@ -130,3 +130,19 @@ proptest! {
         }
     }
 }
+
+/// Writes `fuzz/seeds/dissect_ssdp/` (run with `--ignored`): one datagram per file.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/dissect_ssdp");
+    std::fs::create_dir_all(&dir).expect("seed dir");
+    for (name, bytes) in [
+        ("search", SEARCH),
+        ("notify", NOTIFY),
+        ("response", RESPONSE),
+    ] {
+        std::fs::write(dir.join(name), bytes).expect("seed written");
+    }
+}

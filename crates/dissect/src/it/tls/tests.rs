@@ -511,3 +511,27 @@ proptest! {
         let _ = certificate::Certificate::parse(&bytes);
     }
 }
+
+/// Chunks in the fuzz targets' format: control byte (bit 0 direction), length, bytes.
+fn fuzz_chunks(parts: &[(Direction, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (dir, bytes) in parts {
+        for piece in bytes.chunks(255) {
+            out.push(u8::from(*dir == Direction::Resp));
+            out.push(piece.len() as u8);
+            out.extend_from_slice(piece);
+        }
+    }
+    out
+}
+
+/// Writes `fuzz/seeds/dissect_tls/` (run with `--ignored`).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/dissect_tls");
+    std::fs::create_dir_all(&dir).expect("seed dir");
+    let (client, server) = conversation_12("historian.plant.example");
+    let seed = fuzz_chunks(&[(Direction::Orig, &client), (Direction::Resp, &server)]);
+    std::fs::write(dir.join("tls12_conversation"), seed).expect("seed written");
+}
