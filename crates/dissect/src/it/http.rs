@@ -576,7 +576,17 @@ impl Session {
     pub fn on_gap(&mut self, dir: Direction, len: u64) {
         self.stats.gaps += 1;
         let side = &mut self.sides[dir.index()];
+        let lost_response = side.held.starts_with(b"HTTP/");
         side.held.clear();
+        if lost_response
+            && let Some(i) = self.pending.iter().position(|r| r.dir != Some(dir))
+            && let Some(mut r) = self.pending.remove(i)
+        {
+            // The response being read was cut: its request will get no other.
+            r.flags.set(Flags::NO_RESPONSE | Flags::RESYNC);
+            self.ready.push(r);
+        }
+        let side = &mut self.sides[dir.index()];
         match side.body {
             Body::Length(n) if len <= n => {
                 side.body = if n == len {
