@@ -8,11 +8,18 @@
 //! and hosts say about themselves on each link: names, descriptions, capabilities,
 //! management addresses. [`browser`] covers CIFS browser announcements (NetBIOS
 //! datagrams, UDP 138): server names, announced OS versions, server roles, workgroups.
+//! [`http`] covers HTTP/1.x over TCP (method, host, URI, user agent, server, status;
+//! bodies skipped, not buffered); [`tls`] TLS over TCP (SNI, versions, JA3, JA3S, JA4,
+//! the server certificate's subject and issuer); [`ssdp`] SSDP (UDP 1900: search
+//! targets, USN, SERVER, USER-AGENT, LOCATION).
 
 pub mod browser;
 pub mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod http;
 pub mod lldp;
 pub mod nbns;
+pub mod ssdp;
+pub mod tls;
