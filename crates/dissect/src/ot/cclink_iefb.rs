@@ -311,7 +311,7 @@ pub fn describe(command: u16) -> Function {
 }
 
 /// What a cyclic record has in common: a change of any field closes the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CyclicKey {
     /// Master's requests.
     Request {

@@ -8,7 +8,11 @@
 //! allocated for a frame that joins an open record); a frame from a later minute
 //! closes every open record. At most [`MAX_OPEN`] records are open at once; when more
 //! keys appear, the oldest record is closed early and counted in
-//! [`MinuteAggregator::closed_early`].
+//! [`MinuteAggregator::closed_early`] (a layer-2 session seeing a whole network opens
+//! more: [`MinuteAggregator::with_max_open`]).
+
+use std::collections::HashMap;
+use std::hash::Hash;
 
 use crate::contract::Flags;
 use crate::record::OtOperation;
@@ -33,26 +37,44 @@ pub struct Aggregate<K> {
     pub ts_end: i64,
 }
 
-/// Open per-minute records of one flow.
+/// Open per-minute records of one flow (or of one layer-2 session).
 #[derive(Debug)]
 pub struct MinuteAggregator<K> {
     minute: i64,
-    open: Vec<Aggregate<K>>,
-    /// Records closed before their minute ended because [`MAX_OPEN`] were open.
+    /// Open records by key, with the order they opened in.
+    open: HashMap<K, (u64, Aggregate<K>)>,
+    opened: u64,
+    max_open: usize,
+    /// Records closed before their minute ended because the most were open.
     pub closed_early: u64,
 }
 
 impl<K> Default for MinuteAggregator<K> {
     fn default() -> Self {
-        MinuteAggregator {
-            minute: i64::MIN,
-            open: Vec::new(),
-            closed_early: 0,
-        }
+        Self::with_max_open(MAX_OPEN)
     }
 }
 
-impl<K: PartialEq> MinuteAggregator<K> {
+impl<K> MinuteAggregator<K> {
+    /// An aggregator keeping at most `max_open` records open (at least one); a
+    /// layer-2 session that sees a whole network wants more than [`MAX_OPEN`].
+    pub fn with_max_open(max_open: usize) -> Self {
+        MinuteAggregator {
+            minute: i64::MIN,
+            open: HashMap::new(),
+            opened: 0,
+            max_open: max_open.max(1),
+            closed_early: 0,
+        }
+    }
+
+    /// Records open now.
+    pub fn open(&self) -> usize {
+        self.open.len()
+    }
+}
+
+impl<K: Eq + Hash + Copy> MinuteAggregator<K> {
     /// Counts one frame at `ts` under `key`; `make` builds the operation when the
     /// key opens a new record. Records of an earlier minute are closed into `out`.
     pub fn add(
@@ -68,35 +90,43 @@ impl<K: PartialEq> MinuteAggregator<K> {
             self.flush(out);
             self.minute = minute;
         }
-        if let Some(a) = self.open.iter_mut().find(|a| a.key == key) {
+        if let Some((_, a)) = self.open.get_mut(&key) {
             a.count += 1;
             a.ts_end = a.ts_end.max(ts);
             a.op.flags.0 |= flags.0;
             return;
         }
-        if self.open.len() >= MAX_OPEN {
-            out.push(self.open.remove(0));
+        if self.open.len() >= self.max_open
+            && let Some(oldest) = self.open.iter().min_by_key(|(_, (seq, _))| *seq).map(|(k, _)| *k)
+            && let Some((_, a)) = self.open.remove(&oldest)
+        {
+            out.push(a);
             self.closed_early += 1;
         }
         let mut op = make();
         op.ts = ts;
         op.flags.0 |= flags.0;
-        self.open.push(Aggregate {
+        self.opened += 1;
+        self.open.insert(
             key,
-            op,
-            count: 1,
-            ts_end: ts,
-        });
+            (
+                self.opened,
+                Aggregate {
+                    key,
+                    op,
+                    count: 1,
+                    ts_end: ts,
+                },
+            ),
+        );
     }
 
-    /// Closes every open record into `out` (at a minute's end, or the flow's).
+    /// Closes every open record into `out`, in the order they opened (at a minute's
+    /// end, or the flow's).
     pub fn flush(&mut self, out: &mut Vec<Aggregate<K>>) {
-        out.append(&mut self.open);
-    }
-
-    /// Records open now.
-    pub fn open(&self) -> usize {
-        self.open.len()
+        let mut closed: Vec<(u64, Aggregate<K>)> = self.open.drain().map(|(_, v)| v).collect();
+        closed.sort_unstable_by_key(|(seq, _)| *seq);
+        out.extend(closed.into_iter().map(|(_, a)| a));
     }
 }
 
