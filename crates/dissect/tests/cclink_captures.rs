@@ -19,7 +19,10 @@ use mamori_wire::decode::{self, Network};
 fn tshark_first_bytes(path: &Path, filter: &str, field: &str) -> BTreeMap<u8, u64> {
     let mut counts = BTreeMap::new();
     for row in common::tshark_fields(path, filter, &[field]) {
-        if let Some(b) = row[0].first().and_then(|h| u8::from_str_radix(h.get(..2)?, 16).ok()) {
+        if let Some(b) = row[0]
+            .first()
+            .and_then(|h| u8::from_str_radix(h.get(..2)?, 16).ok())
+        {
             *counts.entry(b).or_insert(0) += 1;
         }
     }
@@ -63,9 +66,17 @@ fn cclink_ie_frame_types_equal_tsharks_framing() {
     assert!(ops.is_empty());
     assert_eq!(counts.iter().map(|a| a.count).sum::<u64>(), 500);
     assert_eq!(counts.len(), 22);
-    assert!(counts.iter().all(|a| a.op.pdu == Some("field") && a.op.flags.0 == 0));
-    assert!(counts.iter().all(|a| !a.op.function.name.starts_with("unknown")
-        || matches!(a.key.frame_type, 0x22 | 0x25)));
+    assert!(
+        counts
+            .iter()
+            .all(|a| a.op.pdu == Some("field") && a.op.flags.0 == 0)
+    );
+    assert!(
+        counts
+            .iter()
+            .all(|a| !a.op.function.name.starts_with("unknown")
+                || matches!(a.key.frame_type, 0x22 | 0x25))
+    );
     let cyclic: u64 = counts
         .iter()
         .filter(|a| a.op.function.category.as_str() == "cyclic")
@@ -107,18 +118,28 @@ fn cclink_iefb_requests_and_responses_equal_tsharks_framing() {
     }
     let mut ours = BTreeMap::new();
     for a in &cyclic {
-        let first = if a.op.pdu == Some("request") { 0x50 } else { 0xd0 };
+        let first = if a.op.pdu == Some("request") {
+            0x50
+        } else {
+            0xd0
+        };
         *ours.entry(first).or_insert(0u64) += a.count;
     }
     assert!(ops.is_empty() && facts.is_empty());
     // One record per flow and minute: nothing in these link scans changes.
     assert_eq!(cyclic.len(), minutes.len());
-    assert!(cyclic.iter().all(|a| a.op.status.to_string() == "ok" && a.op.flags.0 == 0));
+    assert!(
+        cyclic
+            .iter()
+            .all(|a| a.op.status.to_string() == "ok" && a.op.flags.0 == 0)
+    );
     assert!(cyclic.iter().any(|a| a.op.target
         == "group 1 stations 1 master 172.16.134.128 running parameter 11"));
-    assert!(cyclic
-        .iter()
-        .any(|a| a.op.target == "group 1 slave 172.16.134.129 running"));
+    assert!(
+        cyclic
+            .iter()
+            .any(|a| a.op.target == "group 1 slave 172.16.134.129 running")
+    );
     eprintln!(
         "cclink_ief_basic: {ours:?} (0x50 requests, 0xd0 responses) in {} records",
         cyclic.len()

@@ -58,7 +58,8 @@ fn ours(path: &Path) -> (Summary, Vec<L2Operation>, Vec<IdentityFact>) {
         if let Some(f) = pn_dcp::parse_frame(payload) {
             *s.frames.entry((f.service_id, f.service_type)).or_insert(0) += 1;
             s.names.push(f.name_of_station());
-            s.ips.push(f.ip_parameter().map(|[ip, _, _]| ip.to_string()));
+            s.ips
+                .push(f.ip_parameter().map(|[ip, _, _]| ip.to_string()));
         }
         session.on_frame(src, dst, ts, payload, &mut ops, &mut facts);
     });
@@ -82,7 +83,11 @@ fn theirs(path: &Path) -> Summary {
         ],
     );
     for r in rows {
-        let num = |i: usize| r[i].first().and_then(|v| v.parse::<u8>().ok()).unwrap_or(255);
+        let num = |i: usize| {
+            r[i].first()
+                .and_then(|v| v.parse::<u8>().ok())
+                .unwrap_or(255)
+        };
         let (id, ty) = (num(0), num(1));
         *s.frames.entry((id, ty)).or_insert(0) += 1;
         if ty == 0 {

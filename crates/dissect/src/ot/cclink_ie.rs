@@ -135,7 +135,16 @@ pub struct Frame<'a> {
 /// (`Some(false)`), or is unknown.
 fn field_layout(t: u8) -> Option<bool> {
     match t {
-        0x10..=0x15 | 0x1c | 0x20 | 0x22 | 0x23 | 0x25 | 0x26 | 0x28 | 0x29 | 0x40..=0x43
+        0x10..=0x15
+        | 0x1c
+        | 0x20
+        | 0x22
+        | 0x23
+        | 0x25
+        | 0x26
+        | 0x28
+        | 0x29
+        | 0x40..=0x43
         | 0x82..=0x85 => Some(true),
         0x00..=0x06 | 0x24 | 0x2f | 0x80 | 0x81 | 0x8c..=0x8f => Some(false),
         _ => None,
@@ -157,7 +166,11 @@ pub fn parse_frame(b: &[u8]) -> Option<Frame<'_>> {
         flags.set(Flags::BAD_LENGTH);
         return Some(Frame {
             frame_type,
-            family: if field { Family::Field } else { Family::Control },
+            family: if field {
+                Family::Field
+            } else {
+                Family::Control
+            },
             data_type: None,
             node_id: None,
             connection: None,

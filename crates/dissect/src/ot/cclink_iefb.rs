@@ -281,7 +281,11 @@ fn cyclic_response(b: &[u8], end_code: u16, mut flags: Flags) -> Option<CyclicRe
     }
     Some(CyclicResponse {
         version,
-        end_code: if cyclic_end != 0 { cyclic_end } else { end_code },
+        end_code: if cyclic_end != 0 {
+            cyclic_end
+        } else {
+            end_code
+        },
         vendor: u16_at(b, notification)?,
         model: u32_at(b, notification + 4)?,
         equipment_version: u16_at(b, notification + 8)?,
@@ -442,9 +446,7 @@ impl Session {
                 self.cyclic.add(ts, key, r.flags, make, cyclic);
                 self.identity(dir, &r, facts);
             }
-            Message::Request {
-                command, flags, ..
-            } => {
+            Message::Request { command, flags, .. } => {
                 if self.outstanding.len() >= MAX_OUTSTANDING
                     && let Some((_, old)) = self.outstanding.pop_front()
                 {
@@ -499,7 +501,10 @@ impl Session {
                 protocol: PROTOCOL,
             })
         };
-        push(IdentityKind::Vendor, format!("vendor code 0x{:04x}", r.vendor));
+        push(
+            IdentityKind::Vendor,
+            format!("vendor code 0x{:04x}", r.vendor),
+        );
         push(IdentityKind::Model, format!("model code 0x{:08x}", r.model));
         push(
             IdentityKind::Firmware,

@@ -97,7 +97,11 @@ impl<K: Eq + Hash + Copy> MinuteAggregator<K> {
             return;
         }
         if self.open.len() >= self.max_open
-            && let Some(oldest) = self.open.iter().min_by_key(|(_, (seq, _))| *seq).map(|(k, _)| *k)
+            && let Some(oldest) = self
+                .open
+                .iter()
+                .min_by_key(|(_, (seq, _))| *seq)
+                .map(|(k, _)| *k)
             && let Some((_, a)) = self.open.remove(&oldest)
         {
             out.push(a);
@@ -167,7 +171,10 @@ mod tests {
             (out[0].key, out[0].count, out[0].op.ts, out[0].ts_end),
             ('a', 10, MINUTE_NS, MINUTE_NS + 9)
         );
-        assert_eq!((out[1].key, out[1].count, out[1].op.flags), ('b', 1, Flags(1)));
+        assert_eq!(
+            (out[1].key, out[1].count, out[1].op.flags),
+            ('b', 1, Flags(1))
+        );
         agg.flush(&mut out);
         assert_eq!((out.len(), out[2].count), (3, 1));
         assert_eq!(agg.open(), 0);

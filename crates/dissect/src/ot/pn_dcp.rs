@@ -243,7 +243,20 @@ pub fn parse_frame(payload: &[u8]) -> Option<Frame<'_>> {
     if !(FRAME_HELLO..=FRAME_IDENTIFY_RSP).contains(&frame_id) {
         return None;
     }
-    let [_, _, service_id, service_type, x0, x1, x2, x3, d0, d1, l0, l1] = *header;
+    let [
+        _,
+        _,
+        service_id,
+        service_type,
+        x0,
+        x1,
+        x2,
+        x3,
+        d0,
+        d1,
+        l0,
+        l1,
+    ] = *header;
     let data_length = u16::from_be_bytes([l0, l1]);
     let mut flags = Flags::default();
     let body = &payload[HEADER..];
@@ -268,9 +281,7 @@ pub fn parse_frame(payload: &[u8]) -> Option<Frame<'_>> {
     let expected = match (frame_id, frame.is_response()) {
         (FRAME_HELLO, _) => service_id == SERVICE_HELLO,
         (FRAME_GET_SET, _) => matches!(service_id, SERVICE_GET | SERVICE_SET),
-        (FRAME_IDENTIFY_REQ, false) | (FRAME_IDENTIFY_RSP, true) => {
-            service_id == SERVICE_IDENTIFY
-        }
+        (FRAME_IDENTIFY_REQ, false) | (FRAME_IDENTIFY_RSP, true) => service_id == SERVICE_IDENTIFY,
         _ => false,
     };
     if !matches!(service_id, SERVICE_GET..=SERVICE_HELLO) {
@@ -403,7 +414,12 @@ fn ip_parameter(v: &[u8]) -> Option<[Ipv4Addr; 3]> {
 
 /// A device role byte as names joined with `+`.
 fn device_role(role: u8) -> String {
-    const ROLES: [&str; 4] = ["io-device", "io-controller", "io-multidevice", "pn-supervisor"];
+    const ROLES: [&str; 4] = [
+        "io-device",
+        "io-controller",
+        "io-multidevice",
+        "pn-supervisor",
+    ];
     let names: Vec<&str> = ROLES
         .iter()
         .enumerate()
@@ -467,7 +483,11 @@ fn target(frame: &Frame<'_>) -> String {
                     let _ = write!(t, " mode {}", q >> 1);
                 }
                 (5, _) => {}
-                _ => t.push_str(if q & 1 == 1 { " permanent" } else { " temporary" }),
+                _ => t.push_str(if q & 1 == 1 {
+                    " permanent"
+                } else {
+                    " temporary"
+                }),
             }
         }
     }
@@ -560,7 +580,11 @@ impl Session {
                 pdu: None,
                 function,
                 target: target(&frame),
-                status: if hello { Status::Ok } else { Status::NoResponse },
+                status: if hello {
+                    Status::Ok
+                } else {
+                    Status::NoResponse
+                },
                 flags,
                 ts,
             },

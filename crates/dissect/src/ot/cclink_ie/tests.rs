@@ -54,7 +54,8 @@ const CYCLIC_RY: [u8; 14] = [
     0x83, 0x00, // cyclic RY, data type 0
     0x00, 0x00, 0x00, 0x00, // node id 0, reserved
     0x00, 0x00, // source node 0
-    0x01, 0x01, // Field, reserved (1 in every synchronisation and cyclic frame of the capture)
+    0x01,
+    0x01, // Field, reserved (1 in every synchronisation and cyclic frame of the capture)
     0x00, 0x00, 0x00, 0x00, // HEC
 ];
 
@@ -70,7 +71,14 @@ fn the_capture_headers_parse() {
     let persuasion = frame(PERSUASION);
     let p = parse_frame(&persuasion).unwrap();
     assert_eq!(
-        (p.frame_type, p.family, p.data_type, p.node_id, p.node_type, p.src_node),
+        (
+            p.frame_type,
+            p.family,
+            p.data_type,
+            p.node_id,
+            p.node_type,
+            p.src_node
+        ),
         (0x10, Family::Field, Some(1), None, Some(0x30), 1)
     );
     assert_eq!(p.flags, Flags::default());
@@ -93,7 +101,10 @@ fn the_capture_headers_parse() {
     assert_eq!(describe_frame_type(c.frame_type).category, Category::Cyclic);
     // A Control-layout frame: connect (0x00).
     let connect = parse_frame(&[0x00, 0x02, 0, 0, 7, 0, 0x00, 0x05, 0, 0, 0, 0, 0, 0]).unwrap();
-    assert_eq!((connect.family, connect.src_node, connect.data_type), (Family::Control, 5, None));
+    assert_eq!(
+        (connect.family, connect.src_node, connect.data_type),
+        (Family::Control, 5, None)
+    );
     // The Field layout with protocol version type 0 is CC-Link IE Control.
     let mut control_token = frame(PERSUASION);
     control_token[8] = 0;
@@ -139,13 +150,27 @@ fn a_transient_stop_is_a_control_operation_answered() {
     assert!(counts.is_empty());
     let got: Vec<_> = ops
         .iter()
-        .map(|o| (o.orig, o.op.function.code, o.op.function.name, o.op.function.category, o.op.status))
+        .map(|o| {
+            (
+                o.orig,
+                o.op.function.code,
+                o.op.function.name,
+                o.op.function.category,
+                o.op.status,
+            )
+        })
         .collect();
     assert_eq!(
         got,
         [
             (A, 0x25_04_09, "stop", Category::Control, Status::Ok),
-            (A, 0x25_04_12, "write_memory", Category::Write, Status::NoResponse),
+            (
+                A,
+                0x25_04_12,
+                "write_memory",
+                Category::Write,
+                Status::NoResponse
+            ),
         ]
     );
     assert_eq!(ops[0].op.target, "src_node 0 node_id 0 connection 0x13");
@@ -178,7 +203,11 @@ fn ie_field_transient_commands() {
     assert_eq!(
         got,
         [
-            ("get_detailed_node_information", Category::Identify, Status::Ok),
+            (
+                "get_detailed_node_information",
+                Category::Identify,
+                Status::Ok
+            ),
             ("object_write", Category::Write, Status::NoResponse),
         ]
     );
@@ -194,7 +223,11 @@ fn commandless_transients_are_counted_not_logged() {
     s.finish(&mut ops, &mut counts);
     assert!(ops.is_empty());
     assert_eq!(counts.len(), 2);
-    assert!(counts.iter().all(|a| a.op.function.name == "unknown_command"));
+    assert!(
+        counts
+            .iter()
+            .all(|a| a.op.function.name == "unknown_command")
+    );
 }
 
 #[test]

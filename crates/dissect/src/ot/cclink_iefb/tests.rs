@@ -9,33 +9,33 @@ use super::*;
 /// Frame 1 (UDP 61450 → 172.16.134.255:61450), 143 bytes.
 fn request() -> Vec<u8> {
     [
-        &[0x50, 0x00][..],       // subheader: request
-        &[0x00, 0xff],           // network 0, station 0xFF
-        &[0xff, 0x03],           // I/O number 0x03FF
-        &[0x00],                 // multidrop 0
-        &[0x86, 0x00],           // data length 134 (143 - 9)
-        &[0x00, 0x00],           // reserved (monitoring timer)
-        &[0x70, 0x0e],           // command 0x0E70: cyclic data
-        &[0x00, 0x00],           // subcommand 0
-        &[0x01, 0x00],           // protocol version 1
-        &[0x00, 0x00],           // reserved
-        &[0x24, 0x00],           // cyclic info offset 36 (from byte 11 to byte 47)
-        &[0; 14],                // reserved
-        &[0x01, 0x00],           // master unit info: running
-        &[0x00, 0x00],           // reserved
+        &[0x50, 0x00][..],                                 // subheader: request
+        &[0x00, 0xff],                                     // network 0, station 0xFF
+        &[0xff, 0x03],                                     // I/O number 0x03FF
+        &[0x00],                                           // multidrop 0
+        &[0x86, 0x00],                                     // data length 134 (143 - 9)
+        &[0x00, 0x00],                                     // reserved (monitoring timer)
+        &[0x70, 0x0e],                                     // command 0x0E70: cyclic data
+        &[0x00, 0x00],                                     // subcommand 0
+        &[0x01, 0x00],                                     // protocol version 1
+        &[0x00, 0x00],                                     // reserved
+        &[0x24, 0x00], // cyclic info offset 36 (from byte 11 to byte 47)
+        &[0; 14],      // reserved
+        &[0x01, 0x00], // master unit info: running
+        &[0x00, 0x00], // reserved
         &[0x2b, 0xaf, 0x8d, 0x68, 0x81, 0x01, 0x00, 0x00], // clock 1655316524843 ms: the capture time + 9 h (local time, JST)
-        &[0x80, 0x86, 0x10, 0xac], // master id 172.16.134.128
-        &[0x01, 0x00],           // group 1, reserved
-        &[0xd8, 0x06],           // frame sequence 1752
-        &[0xf4, 0x01],           // timeout 500 ms
-        &[0x03, 0x00],           // parallel-off timeout count 3
-        &[0x0b, 0x00],           // parameter no 11
-        &[0x01, 0x00],           // occupied stations 1
-        &[0x00, 0x00],           // cyclic transmission state
-        &[0x00, 0x00],           // reserved
-        &[0x81, 0x86, 0x10, 0xac], // slave id 172.16.134.129
-        &[0; 64],                // RWw of station 1
-        &[0; 8],                 // RY of station 1
+        &[0x80, 0x86, 0x10, 0xac],                         // master id 172.16.134.128
+        &[0x01, 0x00],                                     // group 1, reserved
+        &[0xd8, 0x06],                                     // frame sequence 1752
+        &[0xf4, 0x01],                                     // timeout 500 ms
+        &[0x03, 0x00],                                     // parallel-off timeout count 3
+        &[0x0b, 0x00],                                     // parameter no 11
+        &[0x01, 0x00],                                     // occupied stations 1
+        &[0x00, 0x00],                                     // cyclic transmission state
+        &[0x00, 0x00],                                     // reserved
+        &[0x81, 0x86, 0x10, 0xac],                         // slave id 172.16.134.129
+        &[0; 64],                                          // RWw of station 1
+        &[0; 8],                                           // RY of station 1
     ]
     .concat()
 }
@@ -43,25 +43,25 @@ fn request() -> Vec<u8> {
 /// Frame 2 (172.16.134.129:61450 → 172.16.134.128:61450), 131 bytes.
 fn response() -> Vec<u8> {
     [
-        &[0xd0, 0x00][..],       // subheader: response
+        &[0xd0, 0x00][..],               // subheader: response
         &[0x00, 0xff, 0xff, 0x03, 0x00], // network, station, I/O, multidrop
-        &[0x7a, 0x00],           // data length 122
-        &[0x00, 0x00],           // end code 0
-        &[0x01, 0x00],           // protocol version 1
-        &[0x00, 0x00],           // end code 0
-        &[0x28, 0x00],           // cyclic info offset 40
-        &[0; 14],                // reserved
-        &[0x00, 0x00, 0x00, 0x00], // vendor code 0, reserved
-        &[0x00, 0x00, 0x00, 0x00], // model code 0
-        &[0x00, 0x00, 0x00, 0x00], // equipment version 0, reserved
-        &[0x01, 0x00],           // slave unit info: running
-        &[0x00, 0x00],           // slave error code 0
-        &[0x00, 0x00, 0x00, 0x00], // local management info
-        &[0x81, 0x86, 0x10, 0xac], // slave id 172.16.134.129
-        &[0x01, 0x00],           // group 1, reserved
-        &[0xd8, 0x06],           // frame sequence 1752 (the request's)
-        &[0; 64],                // RWr
-        &[0; 8],                 // RX
+        &[0x7a, 0x00],                   // data length 122
+        &[0x00, 0x00],                   // end code 0
+        &[0x01, 0x00],                   // protocol version 1
+        &[0x00, 0x00],                   // end code 0
+        &[0x28, 0x00],                   // cyclic info offset 40
+        &[0; 14],                        // reserved
+        &[0x00, 0x00, 0x00, 0x00],       // vendor code 0, reserved
+        &[0x00, 0x00, 0x00, 0x00],       // model code 0
+        &[0x00, 0x00, 0x00, 0x00],       // equipment version 0, reserved
+        &[0x01, 0x00],                   // slave unit info: running
+        &[0x00, 0x00],                   // slave error code 0
+        &[0x00, 0x00, 0x00, 0x00],       // local management info
+        &[0x81, 0x86, 0x10, 0xac],       // slave id 172.16.134.129
+        &[0x01, 0x00],                   // group 1, reserved
+        &[0xd8, 0x06],                   // frame sequence 1752 (the request's)
+        &[0; 64],                        // RWr
+        &[0; 8],                         // RX
     ]
     .concat()
 }
@@ -99,7 +99,15 @@ fn the_capture_frames_parse_field_by_field() {
         panic!("not a cyclic response");
     };
     assert_eq!(
-        (r.version, r.end_code, r.slave_state, r.slave, r.group, r.sequence, r.stations),
+        (
+            r.version,
+            r.end_code,
+            r.slave_state,
+            r.slave,
+            r.group,
+            r.sequence,
+            r.stations
+        ),
         (1, 0, 1, Ipv4Addr::new(172, 16, 134, 129), 1, 1752, 1)
     );
     assert_eq!(r.flags, Flags::default());
@@ -114,11 +122,25 @@ fn cyclic_frames_are_counted_per_minute() {
     for i in 0..100 {
         let ts = 60 * S + i * S / 2; // 50 s of link scans every 500 ms
         master.on_datagram(Direction::Orig, ts, &req, &mut ops, &mut cyc, &mut facts);
-        slave.on_datagram(Direction::Orig, ts + 1, &rsp, &mut ops, &mut cyc, &mut facts);
+        slave.on_datagram(
+            Direction::Orig,
+            ts + 1,
+            &rsp,
+            &mut ops,
+            &mut cyc,
+            &mut facts,
+        );
     }
     assert!(cyc.is_empty());
     // The next minute closes the records.
-    master.on_datagram(Direction::Orig, 120 * S, &req, &mut ops, &mut cyc, &mut facts);
+    master.on_datagram(
+        Direction::Orig,
+        120 * S,
+        &req,
+        &mut ops,
+        &mut cyc,
+        &mut facts,
+    );
     master.finish(&mut ops, &mut cyc);
     slave.finish(&mut ops, &mut cyc);
     assert!(ops.is_empty() && facts.is_empty());
@@ -135,8 +157,18 @@ fn cyclic_frames_are_counted_per_minute() {
                 100,
                 Status::Ok
             ),
-            (Some("request"), "group 1 stations 1 master 172.16.134.128 running parameter 11", 1, Status::Ok),
-            (Some("response"), "group 1 slave 172.16.134.129 running", 100, Status::Ok),
+            (
+                Some("request"),
+                "group 1 stations 1 master 172.16.134.128 running parameter 11",
+                1,
+                Status::Ok
+            ),
+            (
+                Some("response"),
+                "group 1 slave 172.16.134.129 running",
+                100,
+                Status::Ok
+            ),
         ]
     );
     assert_eq!(cyc[0].op.function.code, 0x0e70);
@@ -181,7 +213,11 @@ fn a_slave_tells_its_vendor_and_model_once() {
             (IdentityKind::Firmware, "equipment version 0x0002"),
         ]
     );
-    assert!(facts.iter().all(|f| f.about == Subject::Side(Direction::Resp)));
+    assert!(
+        facts
+            .iter()
+            .all(|f| f.about == Subject::Side(Direction::Resp))
+    );
 }
 
 #[test]
@@ -196,7 +232,9 @@ fn node_search_and_ip_set_are_operations() {
     let mut ip_set = search;
     ip_set[11] = 0x31; // command 0x0E31
     // A response with end code 0xC059 (command error) and no data.
-    let refused = [0xd0, 0x00, 0x00, 0xff, 0xff, 0x03, 0x00, 0x02, 0x00, 0x59, 0xc0];
+    let refused = [
+        0xd0, 0x00, 0x00, 0xff, 0xff, 0x03, 0x00, 0x02, 0x00, 0x59, 0xc0,
+    ];
     let mut s = Session::default();
     let (mut ops, mut cyc, mut facts) = (Vec::new(), Vec::new(), Vec::new());
     s.on_datagram(Direction::Orig, 0, &search, &mut ops, &mut cyc, &mut facts);

@@ -29,12 +29,13 @@ const IDENTIFY_RSP: [u8; 106] = [
     0x00, 0x5e, // DCPDataLength 94
     0x02, 0x05, 0x00, 0x1c, // device options, length 28
     0x00, 0x00, // BlockInfo
-    0x01, 0x01, 0x01, 0x02, 0x02, 0x01, 0x02, 0x02, 0x02, 0x03, 0x02, 0x04, 0x02, 0x05, 0x03,
-    0x3d, 0x05, 0x01, 0x05, 0x02, 0x05, 0x03, 0x05, 0x04, 0xff, 0xff, // 13 options
+    0x01, 0x01, 0x01, 0x02, 0x02, 0x01, 0x02, 0x02, 0x02, 0x03, 0x02, 0x04, 0x02, 0x05, 0x03, 0x3d,
+    0x05, 0x01, 0x05, 0x02, 0x05, 0x03, 0x05, 0x04, 0xff, 0xff, // 13 options
     0x02, 0x01, 0x00, 0x05, // type of station, length 5
     0x00, 0x00, b'I', b'N', b'C', 0x00, // BlockInfo, "INC", pad
     0x02, 0x02, 0x00, 0x0b, // name of station, length 11
-    0x00, 0x00, b'X', b'2', b'0', b'8', b'-', b'B', b'O', b'R', b'D', 0x00, // "X208-BORD", pad
+    0x00, 0x00, b'X', b'2', b'0', b'8', b'-', b'B', b'O', b'R', b'D',
+    0x00, // "X208-BORD", pad
     0x02, 0x03, 0x00, 0x06, // device id, length 6
     0x00, 0x00, 0x00, 0x2a, 0x0a, 0x01, // BlockInfo, vendor 0x002a, device 0x0a01
     0x02, 0x04, 0x00, 0x04, // device role, length 4
@@ -96,14 +97,30 @@ fn run(frames: &[(MacAddr, MacAddr, &[u8])]) -> (Vec<L2Operation>, Vec<IdentityF
 fn header_and_blocks_parse() {
     let f = parse_frame(&IDENTIFY_RSP).unwrap();
     assert_eq!(
-        (f.frame_id, f.service_id, f.service_type, f.xid, f.data_length),
+        (
+            f.frame_id,
+            f.service_id,
+            f.service_type,
+            f.xid,
+            f.data_length
+        ),
         (0xfeff, 5, 1, 0x0100_0001, 94)
     );
     assert_eq!(f.flags, Flags::default());
-    let names: Vec<_> = f.blocks().map(|b| block_name(b.option, b.suboption)).collect();
+    let names: Vec<_> = f
+        .blocks()
+        .map(|b| block_name(b.option, b.suboption))
+        .collect();
     assert_eq!(
         names,
-        ["device_options", "type_of_station", "name_of_station", "device_id", "device_role", "ip"]
+        [
+            "device_options",
+            "type_of_station",
+            "name_of_station",
+            "device_id",
+            "device_role",
+            "ip"
+        ]
     );
     assert_eq!(f.name_of_station().as_deref(), Some("X208-BORD"));
     assert_eq!(
@@ -132,17 +149,27 @@ fn the_change_ip_capture_gives_identify_and_set_ip() {
     let set = &ops[0];
     assert_eq!((set.orig, set.resp), (STATION, DEVICE));
     assert_eq!(
-        (set.op.function.code, set.op.function.name, set.op.function.category),
+        (
+            set.op.function.code,
+            set.op.function.name,
+            set.op.function.category
+        ),
         (4, "set_ip", Category::Write)
     );
-    assert_eq!(set.op.target, "ip 192.168.0.10/255.255.255.0 gw 192.168.0.1 permanent");
+    assert_eq!(
+        set.op.target,
+        "ip 192.168.0.10/255.255.255.0 gw 192.168.0.1 permanent"
+    );
     assert_eq!(set.op.status, Status::Ok);
     let identify = &ops[1];
     assert_eq!(
         (identify.op.function.name, identify.op.function.category),
         ("identify", Category::Identify)
     );
-    assert_eq!((identify.op.target.as_str(), identify.op.status), ("all", Status::Ok));
+    assert_eq!(
+        (identify.op.target.as_str(), identify.op.status),
+        ("all", Status::Ok)
+    );
     let got: Vec<_> = facts.iter().map(|f| (f.kind, f.value.as_str())).collect();
     assert_eq!(
         got,
@@ -215,7 +242,14 @@ fn requests_expire_after_the_window() {
     assert_eq!(ops.len(), 1);
     assert!(ops[0].op.flags.has(Flags::NO_RESPONSE));
     // A late response answers nothing.
-    s.on_frame(DEVICE, STATION, WINDOW_NS + 2, &SET_RSP, &mut ops, &mut facts);
+    s.on_frame(
+        DEVICE,
+        STATION,
+        WINDOW_NS + 2,
+        &SET_RSP,
+        &mut ops,
+        &mut facts,
+    );
     assert_eq!(s.unsolicited, 1);
 }
 
@@ -252,13 +286,27 @@ fn set_requests_are_named_by_what_they_do() {
     ]);
     let got: Vec<_> = ops
         .iter()
-        .map(|o| (o.op.function.name, o.op.function.category, o.op.target.as_str()))
+        .map(|o| {
+            (
+                o.op.function.name,
+                o.op.function.category,
+                o.op.target.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
         [
-            ("set_name_of_station", Category::Write, "name_of_station plc-2 temporary"),
-            ("reset_to_factory", Category::Control, "reset_to_factory mode 2"),
+            (
+                "set_name_of_station",
+                Category::Write,
+                "name_of_station plc-2 temporary"
+            ),
+            (
+                "reset_to_factory",
+                Category::Control,
+                "reset_to_factory mode 2"
+            ),
             ("signal", Category::Diagnostic, "signal 0x0100"),
             ("get", Category::Read, "name_of_station, ip"),
         ]
@@ -270,7 +318,14 @@ fn not_dcp_and_broken_lengths() {
     let mut s = Session::default();
     let (mut ops, mut facts) = (Vec::new(), Vec::new());
     // PROFINET cyclic I/O (FrameID 0x8000) is not DCP.
-    assert!(!s.on_frame(STATION, DEVICE, 0, &[0x80, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], &mut ops, &mut facts));
+    assert!(!s.on_frame(
+        STATION,
+        DEVICE,
+        0,
+        &[0x80, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        &mut ops,
+        &mut facts
+    ));
     assert_eq!(s.not_dcp, 1);
     // DCPDataLength beyond the frame, and a block overrunning it.
     let mut short = SET_IP;
@@ -281,7 +336,10 @@ fn not_dcp_and_broken_lengths() {
     let f = parse_frame(&overrun).unwrap();
     assert!(f.flags.has(Flags::BAD_LENGTH));
     assert_eq!(f.blocks().count(), 0);
-    assert_eq!(Parser.parse(Direction::Orig, &SET_IP[..5]), Parsed::Incomplete { needed: 12 });
+    assert_eq!(
+        Parser.parse(Direction::Orig, &SET_IP[..5]),
+        Parsed::Incomplete { needed: 12 }
+    );
     assert!(matches!(
         Parser.parse(Direction::Orig, &SET_RSP),
         Parsed::Pdu { consumed: 20, .. }
