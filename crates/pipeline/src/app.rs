@@ -16,16 +16,19 @@
 
 use std::net::IpAddr;
 
-use mamori_dissect::it::dns;
-use mamori_dissect::it::nbns;
-use mamori_dissect::ot::{bacnet, dnp3, enip, iec104, modbus, s7comm};
+use mamori_dissect::it::{browser, dns, http, nbns, ssdp, tls};
+use mamori_dissect::ot::{
+    bacnet, cclink_iefb, cyclic, dnp3, enip, fins, iec104, modbus, opcua, s7comm, slmp,
+};
 use mamori_dissect::record::{Category, Function, IdentityFact, OtOperation, Status, Subject};
 use mamori_dissect::stream::StreamBuffer;
 use mamori_flow::reassembly::{Chunk, ReassemblyConfig, StreamReassembler};
 use mamori_flow::{ConnRecord, Direction, ServiceSet, Uid};
 use mamori_wire::decode::{IpPacket, MacAddr, TcpSegment};
 
-use crate::event::{Aggregate, DnsEvent, Event, FlowEnds, IdentityEvent, OtEvent, TcpSynEvent};
+use crate::event::{
+    Aggregate, DnsEvent, Event, FlowEnds, HttpEvent, IdentityEvent, OtEvent, TcpSynEvent, TlsEvent,
+};
 
 /// A flow's identity as the flow table holds it, copied cheaply per packet and
 /// resolved into a [`FlowInfo`] only when a dissector has something to report (most
@@ -96,6 +99,11 @@ enum TcpSession {
     Enip(enip::Session),
     Dnp3(dnp3::Session),
     Iec104(iec104::Session),
+    OpcUa(Box<opcua::Session>),
+    Slmp(Box<slmp::Session>),
+    Fins(Box<fins::Session>),
+    Http(Box<http::Session>),
+    Tls(Box<tls::Session>),
 }
 
 impl TcpSession {
@@ -106,8 +114,23 @@ impl TcpSession {
             enip::PORT => (TcpSession::Enip(enip::Session::default()), "enip"),
             dnp3::PORT => (TcpSession::Dnp3(dnp3::Session::default()), "dnp3"),
             2404 => (TcpSession::Iec104(iec104::Session::default()), "iec104"),
+            opcua::PORT => (TcpSession::OpcUa(Box::default()), "opcua"),
+            fins::PORT => (TcpSession::Fins(Box::default()), "fins"),
+            p if slmp::COMMON_PORTS.contains(&p) => (TcpSession::Slmp(Box::default()), "slmp"),
+            p if http::PORTS.contains(&p) => (TcpSession::Http(Box::default()), "http"),
+            p if tls::PORTS.contains(&p) => (TcpSession::Tls(Box::default()), "ssl"),
             _ => return None,
         })
+    }
+
+    /// Whether the session recognised its protocol in the bytes so far (for the
+    /// protocols that report no operations).
+    fn recognised(&self) -> bool {
+        match self {
+            TcpSession::Http(s) => s.recognised(),
+            TcpSession::Tls(s) => s.recognised(),
+            _ => false,
+        }
     }
 
     fn finish(&mut self, out: &mut Outputs) {
@@ -117,6 +140,17 @@ impl TcpSession {
             TcpSession::Enip(s) => s.finish(&mut out.ops),
             TcpSession::Dnp3(s) => s.finish(&mut out.ops),
             TcpSession::Iec104(s) => s.finish(&mut out.ops),
+            TcpSession::OpcUa(s) => s.finish(&mut out.ops),
+            TcpSession::Slmp(s) => s.finish(&mut out.ops),
+            TcpSession::Fins(s) => s.finish(&mut out.ops),
+            TcpSession::Http(s) => s.finish(&mut out.http),
+            TcpSession::Tls(s) => {
+                if s.recognised() {
+                    let mut records = Vec::new();
+                    s.finish(&mut records);
+                    out.tls.extend(records);
+                }
+            }
         }
     }
 }
@@ -202,6 +236,11 @@ enum UdpSession {
     Dnp3(Box<dnp3::Session>),
     Enip(Box<enip::Session>),
     EnipIo(Box<Cyclic>),
+    Ssdp,
+    Browser,
+    Fins(Box<fins::Session>),
+    Slmp(Box<slmp::Session>),
+    CclinkIefb(Box<cclink_iefb::Session>),
 }
 
 impl UdpSession {
@@ -216,6 +255,13 @@ impl UdpSession {
             dnp3::PORT => (UdpSession::Dnp3(Box::default()), "dnp3"),
             enip::PORT => (UdpSession::Enip(Box::default()), "enip"),
             enip::IO_PORT => (UdpSession::EnipIo(Box::new(Cyclic::new(enip_io()))), "enip"),
+            ssdp::PORT => (UdpSession::Ssdp, "ssdp"),
+            browser::PORT => (UdpSession::Browser, "browser"),
+            fins::PORT => (UdpSession::Fins(Box::default()), "fins"),
+            cclink_iefb::PORT_CYCLIC | cclink_iefb::PORT_DISCOVERY => {
+                (UdpSession::CclinkIefb(Box::default()), "cclink-ief-basic")
+            }
+            p if slmp::COMMON_PORTS.contains(&p) => (UdpSession::Slmp(Box::default()), "slmp"),
             _ => return None,
         })
     }
@@ -254,6 +300,28 @@ impl UdpSession {
                 }
                 _ => false,
             },
+            UdpSession::Ssdp => match ssdp::Message::parse(payload) {
+                Some(m) => {
+                    ssdp::identity(dir, &m, &mut out.facts);
+                    true
+                }
+                None => false,
+            },
+            UdpSession::Browser => match browser::Datagram::parse(payload) {
+                Some(d) => {
+                    browser::identity(dir, &d, &mut out.facts);
+                    true
+                }
+                None => false,
+            },
+            UdpSession::Fins(s) => s.on_datagram(dir, ts, payload, &mut out.ops, &mut out.facts),
+            UdpSession::Slmp(s) => s.on_datagram(dir, ts, payload, &mut out.ops, &mut out.facts),
+            UdpSession::CclinkIefb(s) => {
+                let mut closed = Vec::new();
+                let ok = s.on_datagram(dir, ts, payload, &mut out.ops, &mut closed, &mut out.facts);
+                out.add_aggregates(closed);
+                ok
+            }
         }
     }
 
@@ -265,6 +333,14 @@ impl UdpSession {
             UdpSession::Dnp3(s) => s.finish(&mut out.ops),
             UdpSession::Enip(s) => s.finish(&mut out.ops),
             UdpSession::EnipIo(cyclic) => cyclic.flush(out),
+            UdpSession::Ssdp | UdpSession::Browser => {}
+            UdpSession::Fins(s) => s.finish(&mut out.ops),
+            UdpSession::Slmp(s) => s.finish(&mut out.ops),
+            UdpSession::CclinkIefb(s) => {
+                let mut closed = Vec::new();
+                s.finish(&mut out.ops, &mut closed);
+                out.add_aggregates(closed);
+            }
         }
     }
 }
@@ -277,6 +353,8 @@ struct Outputs {
     cyclic: Vec<(OtOperation, Aggregate)>,
     facts: Vec<IdentityFact>,
     dns: Vec<dns::DnsRecord>,
+    http: Vec<http::HttpRecord>,
+    tls: Vec<tls::TlsRecord>,
 }
 
 impl Outputs {
@@ -285,6 +363,21 @@ impl Outputs {
             && self.cyclic.is_empty()
             && self.facts.is_empty()
             && self.dns.is_empty()
+            && self.http.is_empty()
+            && self.tls.is_empty()
+    }
+
+    /// Takes a dissector's closed per-minute records.
+    fn add_aggregates<K>(&mut self, closed: Vec<cyclic::Aggregate<K>>) {
+        self.cyclic.extend(closed.into_iter().map(|a| {
+            (
+                a.op,
+                Aggregate {
+                    count: a.count,
+                    ts_end: a.ts_end,
+                },
+            )
+        }));
     }
 }
 
@@ -457,7 +550,7 @@ impl FlowApp {
         reassembly[dir.index()].segment(seg.seq, seg.flags.syn(), seg.payload, &config, &mut |c| {
             feed(dir, c)
         });
-        if !outputs.ops.is_empty() {
+        if !outputs.ops.is_empty() || session.recognised() {
             services.insert_name(self.service);
         }
         if !outputs.is_empty() {
@@ -550,6 +643,20 @@ impl FlowApp {
                 protocol: fact.protocol,
             })));
         }
+        for mut record in outputs.http {
+            record.dir = record.dir.map(|d| self.to_dissector(d));
+            out.push(Event::Http(Box::new(HttpEvent {
+                ends: info.ends(),
+                record,
+            })));
+        }
+        for mut record in outputs.tls {
+            record.client_dir = record.client_dir.map(|d| self.to_dissector(d));
+            out.push(Event::Tls(Box::new(TlsEvent {
+                ends: info.ends(),
+                record,
+            })));
+        }
         for mut record in outputs.dns {
             record.dir = self.to_dissector(record.dir);
             out.push(Event::Dns(Box::new(DnsEvent {
@@ -569,10 +676,16 @@ fn feed_chunk(
     chunk: Chunk<'_>,
     out: &mut Outputs,
 ) {
-    let Outputs { ops, facts, .. } = out;
-    match chunk {
-        Chunk::Gap(n) => framing.gap(n),
-        Chunk::Data(bytes) => match session {
+    let Outputs {
+        ops, facts, http, ..
+    } = out;
+    match (chunk, session) {
+        (Chunk::Gap(n), TcpSession::Http(s)) => s.on_gap(dir, n),
+        (Chunk::Gap(n), TcpSession::Tls(s)) => s.on_gap(dir, n),
+        (Chunk::Gap(n), _) => framing.gap(n),
+        (Chunk::Data(bytes), TcpSession::Http(s)) => s.on_data(dir, ts, bytes, http, facts),
+        (Chunk::Data(bytes), TcpSession::Tls(s)) => s.on_data(dir, ts, bytes, facts),
+        (Chunk::Data(bytes), session) => match session {
             TcpSession::Modbus(s) => framing.feed(&modbus::Parser, dir, bytes, |p| {
                 s.on_adu(dir, ts, &p, ops, facts)
             }),
@@ -588,6 +701,16 @@ fn feed_chunk(
             TcpSession::Iec104(s) => framing.feed(&iec104::Parser, dir, bytes, |p| {
                 s.on_apdu(dir, ts, &p, ops, facts)
             }),
+            TcpSession::OpcUa(s) => framing.feed(&opcua::Parser, dir, bytes, |p| {
+                s.on_chunk(dir, ts, &p, ops, facts)
+            }),
+            TcpSession::Slmp(s) => framing.feed(&slmp::Parser, dir, bytes, |p| {
+                s.on_frame(dir, ts, &p, ops, facts)
+            }),
+            TcpSession::Fins(s) => framing.feed(&fins::TcpParser, dir, bytes, |p| {
+                s.on_tcp(dir, ts, &p, ops, facts)
+            }),
+            TcpSession::Http(_) | TcpSession::Tls(_) => {}
         },
     }
 }

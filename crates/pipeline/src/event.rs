@@ -4,6 +4,8 @@ use std::net::IpAddr;
 
 use mamori_dissect::it::dhcp::DhcpRecord;
 use mamori_dissect::it::dns::DnsRecord;
+use mamori_dissect::it::http::HttpRecord;
+use mamori_dissect::it::tls::TlsRecord;
 use mamori_dissect::record::{IdentityKind, OtOperation};
 use mamori_flow::{ConnRecord, Uid};
 use mamori_wire::Timestamp;
@@ -103,6 +105,24 @@ pub struct DnsEvent {
     pub proto: &'static str,
     /// The transaction.
     pub record: DnsRecord,
+}
+
+/// An HTTP transaction: a row of `http.jsonl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpEvent {
+    /// The connection.
+    pub ends: FlowEnds,
+    /// The transaction (`dir` is the request's, in the flow's terms).
+    pub record: HttpRecord,
+}
+
+/// A TLS connection's handshake: a row of `tls.jsonl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsEvent {
+    /// The connection.
+    pub ends: FlowEnds,
+    /// What the handshake told (`client_dir` in the flow's terms).
+    pub record: TlsRecord,
 }
 
 /// A DHCP exchange: a row of `dhcp.jsonl`.
@@ -229,6 +249,10 @@ pub enum Event {
     Dns(Box<DnsEvent>),
     /// A DHCP exchange.
     Dhcp(Box<DhcpEvent>),
+    /// An HTTP transaction.
+    Http(Box<HttpEvent>),
+    /// A TLS connection.
+    Tls(Box<TlsEvent>),
     /// A TCP SYN or SYN+ACK's fingerprint fields.
     TcpSyn(Box<TcpSynEvent>),
     /// One second of layer-2 counts from one worker.
@@ -266,6 +290,12 @@ impl Event {
                 Timestamp(l.second.saturating_mul(1_000_000_000)),
                 u128::from(l.worker),
             ),
+            Event::Http(h) => (
+                9,
+                Timestamp(h.record.ts),
+                (h.ends.uid.0 << 32) | u128::from(h.record.trans_depth),
+            ),
+            Event::Tls(t) => (10, Timestamp(t.record.ts), t.ends.uid.0),
             Event::RuleHit(h) => (8, Timestamp(h.ts), (h.ends.uid.0 << 32) | u128::from(h.seq)),
         }
     }

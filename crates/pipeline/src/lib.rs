@@ -27,6 +27,7 @@ pub mod dedup;
 mod dhcp_stage;
 pub mod event;
 mod l2_counter;
+mod l2_stage;
 #[cfg(target_os = "linux")]
 pub mod live;
 pub mod logs;

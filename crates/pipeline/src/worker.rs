@@ -14,6 +14,7 @@ use crate::dedup::DuplicateFilter;
 use crate::dhcp_stage::{DhcpStage, is_dhcp_port};
 use crate::event::{ArpEvent, Event};
 use crate::l2_counter::L2Counter;
+use crate::l2_stage::L2Stage;
 use crate::stats::PacketStats;
 
 /// Settings shared by every worker.
@@ -84,6 +85,9 @@ pub struct Worker {
     dissect: bool,
     dhcp: DhcpStage,
     l2: L2Counter,
+    l2_app: L2Stage,
+    /// The latest packet time seen (for the layer-2 stage's last reports).
+    last_ts: i64,
 }
 
 impl Worker {
@@ -99,6 +103,8 @@ impl Worker {
             dissect: config.dissect,
             dhcp: DhcpStage::default(),
             l2: L2Counter::new(worker_index),
+            l2_app: L2Stage::default(),
+            last_ts: 0,
         }
     }
 
@@ -120,6 +126,7 @@ impl Worker {
             self.stats.decode_errors += 1;
             return;
         };
+        self.last_ts = pkt.ts.0;
         if let Some(second) = self.l2.count(pkt.ts, frame.l2.src, frame.l2.dst) {
             self.pending.push(Event::L2Second(second));
         }
@@ -147,7 +154,27 @@ impl Worker {
                     arp,
                 }));
             }
-            Network::EtherType { .. } | Network::Llc { .. } => self.stats.l2_frames += 1,
+            &Network::EtherType { ethertype, payload } => {
+                self.stats.l2_frames += 1;
+                if self.dissect {
+                    let (src, dst) = (frame.l2.src, frame.l2.dst);
+                    self.l2_app.ethertype(
+                        pkt.ts.0,
+                        src,
+                        dst,
+                        ethertype,
+                        payload,
+                        &mut self.pending,
+                    );
+                }
+            }
+            &Network::Llc { snap, payload, .. } => {
+                self.stats.l2_frames += 1;
+                if let (true, Some(snap)) = (self.dissect, snap) {
+                    self.l2_app
+                        .snap(pkt.ts.0, frame.l2.src, snap, payload, &mut self.pending);
+                }
+            }
         }
     }
 
@@ -269,6 +296,7 @@ impl Worker {
         self.flows.advance(now, &mut Events(&mut self.pending));
         if self.dissect {
             self.dhcp.expire(now.0, &mut self.pending);
+            self.l2_app.tick(now.0, &mut self.pending);
         }
         self.take_pending()
     }
@@ -284,6 +312,7 @@ impl Worker {
     /// streamed to `emit` in sorted chunks.
     pub fn finish(&mut self, mut emit: impl FnMut(Chunk)) {
         self.dhcp.finish(&mut self.pending);
+        self.l2_app.finish(self.last_ts, &mut self.pending);
         if let Some(second) = self.l2.flush() {
             self.pending.push(Event::L2Second(second));
         }
@@ -351,6 +380,12 @@ fn route_decoded(pkt: &Packet<'_>, workers: usize) -> Route {
         Network::Arp(arp) => {
             pair_hash(&addr16(arp.sender_ip.into()), &addr16(arp.target_ip.into()))
         }
+        // PROFINET DCP identify requests go to a multicast group and each device
+        // answers from its own MAC pair: one worker must see them all to pair them.
+        Network::EtherType {
+            ethertype: mamori_wire::decode::ethertype::PROFINET,
+            payload: [0xfe, 0xfc..=0xff, ..],
+        } => return Route::Worker(0),
         _ => {
             let (a, b) = (
                 frame.l2.src.unwrap_or_default().0,

@@ -10,7 +10,9 @@ pub mod arp;
 pub mod conn;
 pub mod dhcp;
 pub mod dns;
+pub mod http;
 pub mod ot;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -35,6 +37,10 @@ pub enum LogKind {
     Dns,
     /// One record per DHCP exchange.
     Dhcp,
+    /// One record per HTTP transaction.
+    Http,
+    /// One record per TLS connection.
+    Tls,
 }
 
 impl LogKind {
@@ -46,16 +52,20 @@ impl LogKind {
             LogKind::Ot => "ot.jsonl",
             LogKind::Dns => "dns.jsonl",
             LogKind::Dhcp => "dhcp.jsonl",
+            LogKind::Http => "http.jsonl",
+            LogKind::Tls => "tls.jsonl",
         }
     }
 
     /// Every log kind, in file-creation order.
-    pub const ALL: [LogKind; 5] = [
+    pub const ALL: [LogKind; 7] = [
         LogKind::Conn,
         LogKind::Arp,
         LogKind::Ot,
         LogKind::Dns,
         LogKind::Dhcp,
+        LogKind::Http,
+        LogKind::Tls,
     ];
 }
 
@@ -150,6 +160,8 @@ impl EventConsumer for LogWriter {
             Event::Ot(o) => self.write(LogKind::Ot, &ot::OtLog::from(o.as_ref())),
             Event::Dns(d) => self.write(LogKind::Dns, &dns::DnsLog::from(d.as_ref())),
             Event::Dhcp(d) => self.write(LogKind::Dhcp, &dhcp::DhcpLog::from(d.as_ref())),
+            Event::Http(h) => self.write(LogKind::Http, &http::HttpLog::from(h.as_ref())),
+            Event::Tls(t) => self.write(LogKind::Tls, &tls::TlsLog::from(t.as_ref())),
             // Identity facts, SYN fingerprints, layer-2 counts and rule hits feed the
             // ledger and the detectors; they have no log of their own.
             Event::Identity(_) | Event::TcpSyn(_) | Event::L2Second(_) | Event::RuleHit(_) => {
