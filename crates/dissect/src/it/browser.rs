@@ -26,9 +26,9 @@
 //! **The OS version is the one the browser announces, not the Windows build.**
 //! Windows announces its NT kernel version (5.1 XP, 5.2 Server 2003, 6.1 Windows 7
 //! and Server 2008 R2, 10.0 Windows 10, 11 and Server 2016 or later), so `6.1` says
-//! "Windows 7 family", not which edition or service pack. Samba announces what its
-//! configuration says (4.9 by default for years, 6.1 lately) and sets the
-//! `xenix_unix` server type bit. In a domain announcement the same two bytes are the
+//! "Windows 7 family", not which edition or service pack. Samba announces a version
+//! of its own choosing (long 4.9, a Windows-like number in newer releases), which says
+//! nothing about the Unix underneath, and sets the `xenix_unix` server type bit. In a domain announcement the same two bytes are the
 //! browser configuration version (3.10 typically) and mean nothing about an OS; its
 //! name is the workgroup and its comment the master browser's name.
 //!
