@@ -148,11 +148,16 @@ fn ethernet_ii(data: &[u8]) -> Result<(L2Header, u16, &[u8]), DecodeError> {
         src: Some(MacAddr::from_slice(&header[6..12])),
         vlans: VlanStack::EMPTY,
     };
-    let (ethertype, rest) = strip_vlan_tags(
+    let (ethertype, mut rest) = strip_vlan_tags(
         u16::from_be_bytes([header[12], header[13]]),
         rest,
         &mut l2.vlans,
     )?;
+    // An 802.3 length field: what follows beyond that length is padding (or a
+    // captured FCS), not LLC data.
+    if ethertype <= 1500 {
+        rest = rest.get(..usize::from(ethertype)).unwrap_or(rest);
+    }
     Ok((l2, ethertype, rest))
 }
 

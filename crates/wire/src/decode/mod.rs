@@ -173,9 +173,7 @@ pub fn decode_network(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, Dec
             Some(arp) => Network::Arp(arp),
             None => Network::EtherType { ethertype, payload },
         },
-        // An 802.3 length: what follows it beyond that length is padding (or a
-        // captured FCS), not LLC data.
-        0..=1500 => ethernet::decode_llc(payload.get(..usize::from(ethertype)).unwrap_or(payload))?,
+        0..=1500 => ethernet::decode_llc(payload)?,
         _ => Network::EtherType { ethertype, payload },
     })
 }

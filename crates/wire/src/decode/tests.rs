@@ -1600,3 +1600,24 @@ fn write_fuzz_seeds() {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
 }
+
+#[test]
+fn an_802_3_frame_ends_at_its_length_field_not_at_the_padding() {
+    let data = cat(&[
+        &[0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc], // destination (CDP multicast)
+        &[0x00, 0x11, 0x22, 0x33, 0x44, 0x55], // source
+        &[0x00, 0x0a],                         // 802.3 length: 10 bytes follow
+        &[0xaa, 0xaa, 0x03],                   // LLC: SNAP, UI
+        &[0x00, 0x00, 0x0c, 0x20, 0x00],       // SNAP: Cisco, CDP
+        &[0x02, 0xb4],                         // CDP version 2, TTL 180
+        &[0x00; 30],                           // padding to the minimum frame size
+    ]);
+    let frame = decode(LinkType::ETHERNET, &data).unwrap();
+    match frame.network {
+        Network::Llc { snap, payload, .. } => {
+            assert_eq!(snap, Some((0x00000c, 0x2000)));
+            assert_eq!(payload, [0x02, 0xb4]);
+        }
+        other => panic!("expected LLC, got {other:?}"),
+    }
+}
