@@ -262,6 +262,21 @@ fn upgrade_turns_the_connection_into_a_tunnel() {
 }
 
 #[test]
+fn the_http2_preface_ends_parsing() {
+    let (s, records, _) = run(&[
+        (
+            Direction::Orig,
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04\x00",
+        ),
+        (Direction::Resp, b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"),
+    ]);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].method.as_deref(), Some("PRI"));
+    assert_eq!(s.stats.skipped, 0);
+    assert!(!s.not_http());
+}
+
+#[test]
 fn non_http_is_not_this_protocol() {
     for bytes in [
         &b"\x16\x03\x01\x02\x00\x01"[..],
