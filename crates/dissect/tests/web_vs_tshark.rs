@@ -275,14 +275,59 @@ fn certificate(cn: &str) -> Vec<u8> {
 
 // --------------------------------------------------------------- the capture
 
-const GET: &[u8] = b"GET /status.html HTTP/1.1\r\nHost: plc-1.plant\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n";
-const POST: &[u8] = b"POST /api/setpoint HTTP/1.1\r\nHost: plc-1.plant\r\nUser-Agent: HMI-Panel/2.3\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"value\": 42}";
-const OK: &[u8] = b"HTTP/1.1 200 OK\r\nServer: lighttpd/1.4.59\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\n<html></html";
-const CHUNKED: &[u8] = b"HTTP/1.1 403 Forbidden\r\nServer: lighttpd/1.4.59\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nnope.\r\n3\r\n!!!\r\n0\r\n\r\n";
+const GET: &[u8] = b"GET /status.html HTTP/1.1\r\n\
+    Host: plc-1.plant\r\n\
+    User-Agent: curl/8.5.0\r\n\
+    Accept: */*\r\n\
+    \r\n";
+const POST: &[u8] = b"POST /api/setpoint HTTP/1.1\r\n\
+    Host: plc-1.plant\r\n\
+    User-Agent: HMI-Panel/2.3\r\n\
+    Content-Type: application/json\r\n\
+    Content-Length: 13\r\n\
+    \r\n\
+    {\"value\": 42}";
+const OK: &[u8] = b"HTTP/1.1 200 OK\r\n\
+    Server: lighttpd/1.4.59\r\n\
+    Content-Type: text/html\r\n\
+    Content-Length: 12\r\n\
+    \r\n\
+    <html></html";
+const CHUNKED: &[u8] = b"HTTP/1.1 403 Forbidden\r\n\
+    Server: lighttpd/1.4.59\r\n\
+    Transfer-Encoding: chunked\r\n\
+    \r\n\
+    5\r\n\
+    nope.\r\n\
+    3\r\n\
+    !!!\r\n\
+    0\r\n\
+    \r\n";
 
-const SEARCH: &[u8] = b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 2\r\nST: ssdp:all\r\nUSER-AGENT: Windows/10.0 UPnP/2.0 Test/1\r\n\r\n";
-const NOTIFY: &[u8] = b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nCACHE-CONTROL: max-age=1800\r\nLOCATION: http://10.0.0.30:49152/desc.xml\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\nSERVER: Linux/4.19 UPnP/1.0 HMI/5.1\r\nUSN: uuid:hmi-30::upnp:rootdevice\r\n\r\n";
-const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nEXT:\r\nLOCATION: http://10.0.0.31:80/upnp.xml\r\nSERVER: VxWorks/6.9 UPnP/1.0 PLC/3\r\nST: upnp:rootdevice\r\nUSN: uuid:plc-31::upnp:rootdevice\r\n\r\n";
+const SEARCH: &[u8] = b"M-SEARCH * HTTP/1.1\r\n\
+    HOST: 239.255.255.250:1900\r\n\
+    MAN: \"ssdp:discover\"\r\n\
+    MX: 2\r\n\
+    ST: ssdp:all\r\n\
+    USER-AGENT: Windows/10.0 UPnP/2.0 Test/1\r\n\
+    \r\n";
+const NOTIFY: &[u8] = b"NOTIFY * HTTP/1.1\r\n\
+    HOST: 239.255.255.250:1900\r\n\
+    CACHE-CONTROL: max-age=1800\r\n\
+    LOCATION: http://10.0.0.30:49152/desc.xml\r\n\
+    NT: upnp:rootdevice\r\n\
+    NTS: ssdp:alive\r\n\
+    SERVER: Linux/4.19 UPnP/1.0 HMI/5.1\r\n\
+    USN: uuid:hmi-30::upnp:rootdevice\r\n\
+    \r\n";
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\n\
+    CACHE-CONTROL: max-age=120\r\n\
+    EXT:\r\n\
+    LOCATION: http://10.0.0.31:80/upnp.xml\r\n\
+    SERVER: VxWorks/6.9 UPnP/1.0 PLC/3\r\n\
+    ST: upnp:rootdevice\r\n\
+    USN: uuid:plc-31::upnp:rootdevice\r\n\
+    \r\n";
 
 fn build_capture(path: &Path) {
     let mut cap = Capture {

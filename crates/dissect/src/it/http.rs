@@ -819,6 +819,13 @@ impl Session {
                     records.push(old);
                 }
                 self.pending.push_back(record);
+                if method == b"PRI" && version == b"HTTP/2.0" {
+                    // The HTTP/2 connection preface: binary frames follow both ways.
+                    for side in &mut self.sides {
+                        side.body = Body::Done;
+                    }
+                    return;
+                }
                 let side = &mut self.sides[dir.index()];
                 side.body_for = self.depth;
                 side.body = if head.chunked {

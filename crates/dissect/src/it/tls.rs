@@ -10,7 +10,7 @@
 //!
 //! - [`RecordParser`] is the [`PduParser`] for one record; the first record decides
 //!   whether a stream is TLS (content type 20 to 24, version 3.x with x ≤ 4, a length
-//!   within bounds), else `NotThisProtocol`.
+//!   within bounds), else `NotThisProtocol`. SSL 2.0-format hellos are not recognised.
 //! - [`Session`] frames records itself, so that a record's fragment is never buffered:
 //!   encrypted records are only counted and their bytes skipped, and a gap inside one is
 //!   skipped too. Only cleartext handshake bytes are copied, into a per-direction buffer
@@ -22,9 +22,9 @@
 //!   `JA4` for TLS clients, BSD-3 licensed, e.g. `t13d1516h2_8daaf6152771_e5627efa2ab1`);
 //!   [`ServerHello`] gives JA3S. JA4S and the other JA4+ methods are under the FoxIO
 //!   License and are not implemented.
-//! - [`certificate`] reads the first certificate of a cleartext Certificate message
-//!   (TLS ≤ 1.2) with a minimal DER walker: subject and issuer (CN, O and the whole name)
-//!   and the validity dates.
+//! - [`certificate`] reads the first certificate of the server's cleartext Certificate
+//!   message (TLS ≤ 1.2; a client certificate is not read) with a minimal DER walker:
+//!   subject and issuer (CN, O and the whole name) and the validity dates.
 //! - One [`TlsRecord`] per connection (Zeek `ssl.log`'s fields) at
 //!   [`Session::finish`]. Identity: the certificate's subject CN is a hostname of the
 //!   server when it is a plain host name (not a wildcard); SNI names where the client
@@ -987,7 +987,7 @@ impl Session {
                     self.sides[dir.index()].encrypted = true;
                 }
             }
-            handshake_type::CERTIFICATE if !self.certificate_seen => {
+            handshake_type::CERTIFICATE if !self.certificate_seen && r.client_dir != Some(dir) => {
                 self.certificate_seen = true;
                 let first = Cursor(body).vec(3).and_then(|list| Cursor(list).vec(3));
                 let Some(cert) = first.and_then(certificate::Certificate::parse) else {

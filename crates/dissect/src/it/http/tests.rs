@@ -262,6 +262,21 @@ fn upgrade_turns_the_connection_into_a_tunnel() {
 }
 
 #[test]
+fn the_http2_preface_ends_parsing() {
+    let (s, records, _) = run(&[
+        (
+            Direction::Orig,
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04\x00",
+        ),
+        (Direction::Resp, b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"),
+    ]);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].method.as_deref(), Some("PRI"));
+    assert_eq!(s.stats.skipped, 0);
+    assert!(!s.not_http());
+}
+
+#[test]
 fn non_http_is_not_this_protocol() {
     for bytes in [
         &b"\x16\x03\x01\x02\x00\x01"[..],
@@ -413,4 +428,56 @@ fn write_fuzz_seeds() {
         }
     }
     std::fs::write(dir.join("pipelined"), seed).expect("seed written");
+}
+
+/// Throughput, for the record (`cargo test --release -p mamori-dissect --lib
+/// http_throughput -- --ignored --nocapture`): 10 000 transactions (a GET, a response
+/// with a 200-byte body, one segment each), then a 100 MB body in 1460-byte segments.
+#[test]
+#[ignore]
+fn http_throughput() {
+    let mut resp = b"HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 200\r\n\r\n".to_vec();
+    resp.extend_from_slice(&[b'z'; 200]);
+    let start = std::time::Instant::now();
+    let mut s = Session::new();
+    let (mut records, mut facts) = (Vec::new(), Vec::new());
+    for _ in 0..10_000 {
+        s.on_data(Direction::Orig, 0, GET, &mut records, &mut facts);
+        s.on_data(Direction::Resp, 0, &resp, &mut records, &mut facts);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let bytes = 10_000.0 * (GET.len() + resp.len()) as f64;
+    assert_eq!(records.len(), 10_000);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status_code == Some(200) && r.response_body_len == 200)
+    );
+    s.on_data(Direction::Orig, 0, GET, &mut records, &mut facts);
+    s.on_data(
+        Direction::Resp,
+        0,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n",
+        &mut records,
+        &mut facts,
+    );
+    let segment = [0u8; 1460];
+    let start = std::time::Instant::now();
+    let mut left = 100_000_000usize;
+    while left > 0 {
+        let n = left.min(1460);
+        s.on_data(Direction::Resp, 0, &segment[..n], &mut records, &mut facts);
+        left -= n;
+    }
+    let bulk = start.elapsed().as_secs_f64();
+    assert_eq!(
+        records.last().map(|r| r.response_body_len),
+        Some(100_000_000)
+    );
+    eprintln!(
+        "http: {:.0} transactions/s ({:.0} MB/s of small messages); body skipping {:.0} MB/s",
+        10_000.0 / secs,
+        bytes / secs / 1e6,
+        1e8 / bulk / 1e6
+    );
 }

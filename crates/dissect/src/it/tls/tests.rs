@@ -535,3 +535,43 @@ fn write_fuzz_seeds() {
     let seed = fuzz_chunks(&[(Direction::Orig, &client), (Direction::Resp, &server)]);
     std::fs::write(dir.join("tls12_conversation"), seed).expect("seed written");
 }
+
+/// Throughput, for the record (`cargo test --release -p mamori-dissect --lib
+/// tls_throughput -- --ignored --nocapture`): 1000 TLS 1.2 handshakes, then 1 MB of
+/// application data in 16 KiB records cut into 1460-byte segments.
+#[test]
+#[ignore]
+fn tls_throughput() {
+    let (client, server) = conversation_12("historian.plant.example");
+    let start = std::time::Instant::now();
+    let mut records = Vec::new();
+    for _ in 0..1000 {
+        let mut s = Session::new();
+        let mut facts = Vec::new();
+        s.on_data(Direction::Orig, 0, &client, &mut facts);
+        s.on_data(Direction::Resp, 0, &server, &mut facts);
+        s.finish(&mut records);
+    }
+    let handshakes = start.elapsed().as_secs_f64();
+    let mut data = Vec::new();
+    for _ in 0..64 {
+        data.extend(record(23, &[0x5a; 16384]));
+    }
+    let mut s = Session::new();
+    let mut facts = Vec::new();
+    s.on_data(Direction::Orig, 0, &client, &mut facts);
+    s.on_data(Direction::Resp, 0, &server, &mut facts);
+    let start = std::time::Instant::now();
+    for seg in data.chunks(1460) {
+        s.on_data(Direction::Resp, 0, seg, &mut facts);
+    }
+    let bulk = start.elapsed().as_secs_f64();
+    s.finish(&mut records);
+    eprintln!(
+        "tls: {:.0} handshakes/s (JA3, JA4, certificate), application data {:.0} MB/s",
+        1000.0 / handshakes,
+        data.len() as f64 / bulk / 1e6
+    );
+    assert_eq!(records.len(), 1001);
+    assert_eq!(records[1000].records[1].application_data, 65);
+}
