@@ -1,0 +1,4 @@
+//! The asset ledger (placeholder while being built).
+
+pub mod date;
+pub mod oui;
