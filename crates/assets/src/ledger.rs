@@ -1037,6 +1037,16 @@ impl Ledger {
     ) {
         let src = SourceRef { protocol, ts, uid };
         match kind {
+            // CIP's model fact is a description ("device type 12 (communications
+            // adapter) product code 58"); its product name is the catalogue number.
+            IdentityKind::Model if value.starts_with("device type ") => {
+                if matches!(
+                    self.set_attr(i, "device_type", value, 80, src),
+                    Observed::New | Observed::Changed
+                ) {
+                    self.dirty.push(i);
+                }
+            }
             IdentityKind::Vendor
             | IdentityKind::Product
             | IdentityKind::Model
