@@ -16,8 +16,8 @@ use mamori_wire::decode::MacAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::attr::Attribute;
-use crate::oui::MacKind;
 use crate::os;
+use crate::oui::MacKind;
 
 /// Addresses kept per asset (the oldest is dropped and counted).
 pub const IPS_CAP: usize = 32;
@@ -83,7 +83,9 @@ impl<'de> Deserialize<'de> for AssetKey {
 }
 
 /// What a device does in the plant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A controller: serves an OT protocol.
@@ -405,7 +407,11 @@ fn protocol_names(list: &[ServiceUse]) -> Vec<String> {
         if s.services == 0 {
             out.push(s.port_name());
         } else {
-            out.extend(mamori_flow::ServiceSet(s.services).names().map(str::to_string));
+            out.extend(
+                mamori_flow::ServiceSet(s.services)
+                    .names()
+                    .map(str::to_string),
+            );
         }
     }
     out.sort();
@@ -603,7 +609,11 @@ impl Asset {
         }
         for a in other.hostname_evidence {
             let n = self.hostname_evidence.len();
-            match self.hostname_evidence.iter_mut().find(|h| h.value == a.value) {
+            match self
+                .hostname_evidence
+                .iter_mut()
+                .find(|h| h.value == a.value)
+            {
                 Some(h) => h.merge(a),
                 None if n < HOSTNAMES_CAP => self.hostname_evidence.push(a),
                 None => self.dropped.hostnames += 1,

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn confirm_replace_ignore_and_bounded_history() {
         let mut a = Attribute::new("V3.2.6", 85, src("s7comm", 1));
-        assert_eq!(a.observe("V3.2.6", 85, src("s7comm", 5)), Observed::Confirmed);
+        assert_eq!(
+            a.observe("V3.2.6", 85, src("s7comm", 5)),
+            Observed::Confirmed
+        );
         assert_eq!((a.seen, a.last_seen, a.source.ts), (2, 5, 1));
         // Weaker, other protocol: ignored.
         assert_eq!(a.observe("V9", 40, src("http", 6)), Observed::Ignored);

@@ -81,8 +81,14 @@ mod tests {
         assert_eq!(parse_iso_date("2014-04-08"), Some(16_168));
         assert_eq!(iso_date(16_168), "2014-04-08");
         assert_eq!(parse_iso_date("2023-02-29"), None);
-        assert_eq!(parse_iso_date("2024-02-29").map(iso_date).as_deref(), Some("2024-02-29"));
-        assert_eq!(iso_datetime(1_000_000_000 * 86_400 + 3_723_000_000_000), "1970-01-02T01:02:03Z");
+        assert_eq!(
+            parse_iso_date("2024-02-29").map(iso_date).as_deref(),
+            Some("2024-02-29")
+        );
+        assert_eq!(
+            iso_datetime(1_000_000_000 * 86_400 + 3_723_000_000_000),
+            "1970-01-02T01:02:03Z"
+        );
         assert_eq!(iso_datetime(-1_000_000_000), "1969-12-31T23:59:59Z");
     }
 

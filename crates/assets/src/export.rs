@@ -166,7 +166,10 @@ pub fn write_csv<'a, W: Write>(
 
 /// Writes assets as one JSON array of their `assets.jsonl` records; returns the
 /// number written.
-pub fn write_json<'a, W: Write>(w: W, rows: impl IntoIterator<Item = &'a AssetRow>) -> io::Result<u64> {
+pub fn write_json<'a, W: Write>(
+    w: W,
+    rows: impl IntoIterator<Item = &'a AssetRow>,
+) -> io::Result<u64> {
     let mut w = io::BufWriter::with_capacity(1 << 16, w);
     w.write_all(b"[")?;
     let mut n = 0u64;
@@ -216,11 +219,19 @@ mod tests {
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
         assert_eq!(lines.len(), 4, "{lines:?}"); // header, 2 rows, empty after the last CRLF
         assert!(lines[0].starts_with("\"key\",\"mac\",\"ips\""));
-        assert!(lines[1].contains(r#","'=HYPERLINK(""http://x"")","#), "{}", lines[1]);
+        assert!(
+            lines[1].contains(r#","'=HYPERLINK(""http://x"")","#),
+            "{}",
+            lines[1]
+        );
         assert!(lines[2].contains(r#","plc,""one""","#));
         assert!(lines[1].contains(r#""192.168.25.139 192.168.25.9""#));
         assert!(lines[1].contains(r#""s7comm""#));
-        assert!(lines[1].ends_with(r#""2017-07-14T02:40:00Z","2017-07-14T02:41:00Z",10,1000"#), "{}", lines[1]);
+        assert!(
+            lines[1].ends_with(r#""2017-07-14T02:40:00Z","2017-07-14T02:41:00Z",10,1000"#),
+            "{}",
+            lines[1]
+        );
         assert!(!text.contains("\n\"") || text.contains("\r\n\""));
     }
 
@@ -243,6 +254,9 @@ mod tests {
         assert_eq!(v[0]["protocols_served"][0], "s7comm");
         let mut empty = Vec::new();
         write_json(&mut empty, &[]).unwrap();
-        assert_eq!(serde_json::from_slice::<serde_json::Value>(&empty).unwrap(), serde_json::json!([]));
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&empty).unwrap(),
+            serde_json::json!([])
+        );
     }
 }

@@ -175,7 +175,10 @@ impl Knowledge {
         let _ = p0f.parse(crate::p0f::MAMORI_FP, "mamori.fp");
         let manuf = std::fs::read_to_string(MANUF_PATH).ok().map(|t| {
             let table = OuiTable::load_manuf(&t);
-            notes.push(format!("{MANUF_PATH}: {:?} prefixes (36, 28, 24 bits)", table.counts()));
+            notes.push(format!(
+                "{MANUF_PATH}: {:?} prefixes (36, 28, 24 bits)",
+                table.counts()
+            ));
             table
         });
         (
@@ -471,23 +474,18 @@ impl Ledger {
             self.remote += 1;
         }
         let mut asset = Asset::new(key, ts);
-        if let AssetKey::Mac(m) = key {
-            if asset.mac_kind == Some(MacKind::Universal) {
-                if let Some((vendor, table)) = self.knowledge.vendor(m) {
-                    asset.attributes.insert(
-                        "oui_vendor".to_string(),
-                        Attribute::new(
-                            vendor,
-                            60,
-                            SourceRef {
-                                protocol: table,
-                                ts,
-                                uid: None,
-                            },
-                        ),
-                    );
-                }
-            }
+        if let AssetKey::Mac(m) = key
+            && asset.mac_kind == Some(MacKind::Universal)
+            && let Some((vendor, table)) = self.knowledge.vendor(m)
+        {
+            let src = SourceRef {
+                protocol: table,
+                ts,
+                uid: None,
+            };
+            asset
+                .attributes
+                .insert("oui_vendor".to_string(), Attribute::new(vendor, 60, src));
         }
         let i = self.assets.len();
         self.assets.push(asset);
@@ -560,23 +558,27 @@ impl Ledger {
 
     /// Records an ARP/DHCP claim; two MACs claiming one address closely is a conflict.
     fn claim_own(&mut self, ip: IpAddr, mac: MacAddr, mi: usize, ts: i64, claim: Claim) {
-        let window = self.config.conflict_window_secs.saturating_mul(1_000_000_000);
-        if let Some(&(other, last)) = self.own.get(&ip) {
-            if other != mac && ts.saturating_sub(last) <= window {
-                self.stats.ip_conflicts += 1;
-                let oi = self.by_key.get(&AssetKey::Mac(other)).copied();
-                for (idx, peer) in [(Some(mi), other), (oi, mac)] {
-                    if let Some(a) = idx.and_then(|i| self.assets.get_mut(i)) {
-                        if a.ip_conflicts.len() < CONFLICTS_CAP {
-                            a.ip_conflicts.push(IpConflict {
-                                ip,
-                                other: Some(peer),
-                                ts,
-                                claim,
-                            });
-                        } else {
-                            a.dropped.conflicts += 1;
-                        }
+        let window = self
+            .config
+            .conflict_window_secs
+            .saturating_mul(1_000_000_000);
+        if let Some(&(other, last)) = self.own.get(&ip)
+            && other != mac
+            && ts.saturating_sub(last) <= window
+        {
+            self.stats.ip_conflicts += 1;
+            let oi = self.by_key.get(&AssetKey::Mac(other)).copied();
+            for (idx, peer) in [(Some(mi), other), (oi, mac)] {
+                if let Some(a) = idx.and_then(|i| self.assets.get_mut(i)) {
+                    if a.ip_conflicts.len() < CONFLICTS_CAP {
+                        a.ip_conflicts.push(IpConflict {
+                            ip,
+                            other: Some(peer),
+                            ts,
+                            claim,
+                        });
+                    } else {
+                        a.dropped.conflicts += 1;
                     }
                 }
             }
@@ -612,10 +614,9 @@ impl Ledger {
         if recent < self.config.router_min_ips {
             return;
         }
-        let own = self
-            .assets
-            .get(mi)
-            .map_or(0, |a| a.ip_history.iter().filter(|u| u.claim.is_own()).count());
+        let own = self.assets.get(mi).map_or(0, |a| {
+            a.ip_history.iter().filter(|u| u.claim.is_own()).count()
+        });
         if recent * 2 > recent + own {
             self.make_router(mi, mac, ts, recent);
         }
@@ -652,17 +653,17 @@ impl Ledger {
             if self.by_ip.get(&u.ip) == Some(&mi) {
                 self.by_ip.remove(&u.ip);
             }
-            if let Some(j) = self.remote_asset(u.ip, mac, u.first_seen) {
-                if let Some(a) = self.assets.get_mut(j) {
-                    a.touch(u.first_seen, u.last_seen);
-                    a.pkts = a.pkts.saturating_add(u.pkts);
-                    a.bytes = a.bytes.saturating_add(u.bytes);
-                    if let Some(x) = a.ip_history.iter_mut().find(|x| x.ip == u.ip) {
-                        x.first_seen = x.first_seen.min(u.first_seen);
-                        x.last_seen = x.last_seen.max(u.last_seen);
-                        x.pkts = x.pkts.saturating_add(u.pkts);
-                        x.bytes = x.bytes.saturating_add(u.bytes);
-                    }
+            if let Some(j) = self.remote_asset(u.ip, mac, u.first_seen)
+                && let Some(a) = self.assets.get_mut(j)
+            {
+                a.touch(u.first_seen, u.last_seen);
+                a.pkts = a.pkts.saturating_add(u.pkts);
+                a.bytes = a.bytes.saturating_add(u.bytes);
+                if let Some(x) = a.ip_history.iter_mut().find(|x| x.ip == u.ip) {
+                    x.first_seen = x.first_seen.min(u.first_seen);
+                    x.last_seen = x.last_seen.max(u.last_seen);
+                    x.pkts = x.pkts.saturating_add(u.pkts);
+                    x.bytes = x.bytes.saturating_add(u.bytes);
                 }
             }
         }
@@ -714,17 +715,26 @@ impl Ledger {
             }
         }
         a.touch(ts, ts);
-        if self.by_ip.insert(ip, i) != Some(i) && !self.pending.is_empty() {
-            if let Some(facts) = self.pending.remove(&ip) {
-                for f in facts {
-                    self.apply_fact(i, f.kind, &f.value, f.protocol, f.ts, f.uid);
-                }
+        if self.by_ip.insert(ip, i) != Some(i)
+            && !self.pending.is_empty()
+            && let Some(facts) = self.pending.remove(&ip)
+        {
+            for f in facts {
+                self.apply_fact(i, f.kind, &f.value, f.protocol, f.ts, f.uid);
             }
         }
     }
 
     /// Adds traffic to an asset and its address.
-    fn count(&mut self, i: usize, ip: Option<IpAddr>, first: i64, last: i64, pkts: u64, bytes: u64) {
+    fn count(
+        &mut self,
+        i: usize,
+        ip: Option<IpAddr>,
+        first: i64,
+        last: i64,
+        pkts: u64,
+        bytes: u64,
+    ) {
         let Some(a) = self.assets.get_mut(i) else {
             return;
         };
@@ -764,7 +774,10 @@ impl Ledger {
         }
         let served = c.resp.pkts > 0
             && !(c.proto == 6
-                && matches!(c.conn_state, "REJ" | "S0" | "RSTOS0" | "RSTRH" | "SH" | "SHR"));
+                && matches!(
+                    c.conn_state,
+                    "REJ" | "S0" | "RSTOS0" | "RSTRH" | "SH" | "SHR"
+                ));
         let ot: Vec<&'static str> = c
             .services
             .names()
@@ -778,7 +791,10 @@ impl Ledger {
         let (orig_key, resp_key) = if ot.is_empty() {
             (None, None)
         } else {
-            (key_of(self, orig, c.orig.addr), key_of(self, resp, c.resp.addr))
+            (
+                key_of(self, orig, c.orig.addr),
+                key_of(self, resp, c.resp.addr),
+            )
         };
         if let Some(i) = orig {
             self.service(i, false, c.proto, c.resp.port, c.services, first, last);
@@ -855,7 +871,11 @@ impl Ledger {
             return;
         };
         let mut changed = false;
-        let list = if served { &mut a.ot.served } else { &mut a.ot.used };
+        let list = if served {
+            &mut a.ot.served
+        } else {
+            &mut a.ot.used
+        };
         let pos = match list.iter().position(|u| u.protocol == protocol) {
             Some(p) => p,
             None => {
@@ -868,7 +888,9 @@ impl Ledger {
                 });
                 list.sort_by(|x, y| x.protocol.cmp(&y.protocol));
                 changed = true;
-                list.iter().position(|u| u.protocol == protocol).unwrap_or(0)
+                list.iter()
+                    .position(|u| u.protocol == protocol)
+                    .unwrap_or(0)
             }
         };
         if let Some(u) = list.get_mut(pos) {
@@ -888,7 +910,11 @@ impl Ledger {
             }
         }
         if let Some(peer) = peer {
-            let peers = if served { &mut a.ot.clients } else { &mut a.ot.servers };
+            let peers = if served {
+                &mut a.ot.clients
+            } else {
+                &mut a.ot.servers
+            };
             if let Err(p) = peers.binary_search_by(|x| x.as_str().cmp(peer)) {
                 if peers.len() < PEERS_CAP {
                     peers.insert(p, peer.to_string());
@@ -924,7 +950,8 @@ impl Ledger {
             self.sight(o.resp.map(|x| x.0), o.resp_l2, ts, Claim::Traffic)
         };
         let key = |ledger: &Ledger, i: Option<usize>| {
-            i.and_then(|i| ledger.assets.get(i)).map(|a| a.key.to_string())
+            i.and_then(|i| ledger.assets.get(i))
+                .map(|a| a.key.to_string())
         };
         let (ck, sk) = (key(self, client), key(self, server));
         let cat = o.op.function.category.as_str();
@@ -964,7 +991,14 @@ impl Ledger {
         }
     }
 
-    fn set_attr(&mut self, i: usize, name: &str, value: &str, confidence: u8, src: SourceRef<'_>) -> Observed {
+    fn set_attr(
+        &mut self,
+        i: usize,
+        name: &str,
+        value: &str,
+        confidence: u8,
+        src: SourceRef<'_>,
+    ) -> Observed {
         let Some(a) = self.assets.get_mut(i) else {
             return Observed::Ignored;
         };
@@ -1020,7 +1054,8 @@ impl Ledger {
                 h.observe(&h.value.clone(), confidence, src);
             }
             None if n < HOSTNAMES_CAP => {
-                a.hostname_evidence.push(Attribute::new(name, confidence, src));
+                a.hostname_evidence
+                    .push(Attribute::new(name, confidence, src));
             }
             None => a.dropped.hostnames += 1,
         }
@@ -1075,7 +1110,10 @@ impl Ledger {
                 }
             }
             IdentityKind::DeviceType => {
-                if matches!(self.set_attr(i, "device_type", value, 80, src), Observed::New | Observed::Changed) {
+                if matches!(
+                    self.set_attr(i, "device_type", value, 80, src),
+                    Observed::New | Observed::Changed
+                ) {
                     self.dirty.push(i);
                 }
             }
@@ -1083,7 +1121,9 @@ impl Ledger {
                 self.set_attr(i, kind.as_str(), value, 70, src);
                 let a = self.assets.get(i);
                 let vc = a.and_then(|a| a.attr("vendor_class")).map(str::to_string);
-                let prl = a.and_then(|a| a.attr("dhcp_fingerprint")).map(str::to_string);
+                let prl = a
+                    .and_then(|a| a.attr("dhcp_fingerprint"))
+                    .map(str::to_string);
                 if let Some(g) = os::from_dhcp(vc.as_deref(), prl.as_deref()) {
                     self.set_os(i, "dhcp", g, src);
                 }
@@ -1127,12 +1167,13 @@ impl Ledger {
         if let Some(p) = &r.param_list {
             self.set_attr(i, "dhcp_fingerprint", p, 70, src);
         }
-        let guess = os::from_dhcp(r.vendor_class.as_deref(), r.param_list.as_deref()).or_else(|| {
-            r.os_hint.map(|h| os::OsGuess {
-                name: h.to_string(),
-                confidence: 50,
-            })
-        });
+        let guess =
+            os::from_dhcp(r.vendor_class.as_deref(), r.param_list.as_deref()).or_else(|| {
+                r.os_hint.map(|h| os::OsGuess {
+                    name: h.to_string(),
+                    confidence: 50,
+                })
+            });
         if let Some(g) = guess {
             self.set_os(i, "dhcp", g, src);
         }

@@ -28,6 +28,7 @@ pub mod asset;
 pub mod attr;
 pub mod consumer;
 pub mod date;
+#[rustfmt::skip]
 mod eol_table;
 pub mod export;
 pub mod ledger;

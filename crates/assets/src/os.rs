@@ -33,7 +33,8 @@ pub fn end_of_support(name: &str) -> Option<(&'static str, i64, &'static str)> {
         .binary_search_by(|(k, _)| k.cmp(&key.as_str()))
         .ok()?;
     let (_, idx) = EOL_KEYS.get(i)?;
-    EOL.get(*idx).map(|(_, date, days, reference)| (*date, *days, *reference))
+    EOL.get(*idx)
+        .map(|(_, date, days, reference)| (*date, *days, *reference))
 }
 
 /// Every OS the end-of-support table knows: `(name, ISO date, reference)`.
@@ -71,22 +72,20 @@ fn windows_nt(version: &str) -> Option<&'static str> {
 pub fn normalize(raw: &str) -> String {
     let s = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let lower = s.to_ascii_lowercase();
-    if end_of_support(&s).is_some() {
-        if let Some((name, ..)) = EOL_KEYS
-            .iter()
-            .find(|(k, _)| *k == lower)
-            .and_then(|(_, i)| EOL.get(*i))
-        {
-            return (*name).to_string();
-        }
+    if let Some((name, ..)) = EOL_KEYS
+        .iter()
+        .find(|(k, _)| *k == lower)
+        .and_then(|(_, i)| EOL.get(*i))
+    {
+        return (*name).to_string();
     }
     for prefix in ["windows nt ", "windows "] {
-        if let Some(v) = lower.strip_prefix(prefix) {
-            if v.starts_with(|c: char| c.is_ascii_digit()) && v.contains('.') {
-                if let Some(name) = windows_nt(v) {
-                    return name.to_string();
-                }
-            }
+        if let Some(v) = lower.strip_prefix(prefix)
+            && v.starts_with(|c: char| c.is_ascii_digit())
+            && v.contains('.')
+            && let Some(name) = windows_nt(v)
+        {
+            return name.to_string();
         }
     }
     // Distribution versions: keep major(.minor) for Ubuntu, major for the others.
@@ -124,17 +123,35 @@ pub fn from_dhcp(vendor_class: Option<&str>, param_list: Option<&str>) -> Option
         ("1,15,3,6,44,46,47,31,33,249,43", "Windows XP"),
         ("1,15,3,6,44,46,47,31,33,249,43,252", "Windows XP"),
         ("1,15,3,6,44,46,47,31,33,43", "Windows 2000/XP/Server 2003"),
-        ("1,15,3,6,44,46,47,31,33,121,249,43,252", "Windows Vista or Server 2008"),
-        ("1,15,3,6,44,46,47,31,33,121,249,43", "Windows 7 or Server 2008 R2"),
-        ("1,15,3,6,44,46,47,31,33,121,249,252,43", "Windows 8 or later"),
-        ("1,3,6,15,31,33,43,44,46,47,119,121,249,252", "Windows 10 or later"),
+        (
+            "1,15,3,6,44,46,47,31,33,121,249,43,252",
+            "Windows Vista or Server 2008",
+        ),
+        (
+            "1,15,3,6,44,46,47,31,33,121,249,43",
+            "Windows 7 or Server 2008 R2",
+        ),
+        (
+            "1,15,3,6,44,46,47,31,33,121,249,252,43",
+            "Windows 8 or later",
+        ),
+        (
+            "1,3,6,15,31,33,43,44,46,47,119,121,249,252",
+            "Windows 10 or later",
+        ),
         ("1,121,3,6,15,119,252,95,44,46", "macOS"),
         ("1,121,3,6,15,108,114,119,252,95,44,46", "macOS"),
         ("1,121,3,6,15,119,252", "iOS"),
         ("1,3,6,15,26,28,51,58,59,43", "Android"),
         ("1,3,6,15,26,28,51,58,59,43,114", "Android"),
-        ("1,28,2,3,15,6,119,12,44,47,26,121,42", "Linux (ISC dhclient)"),
-        ("1,3,6,12,15,28,42,40,41,26,119,121", "Linux (systemd-networkd)"),
+        (
+            "1,28,2,3,15,6,119,12,44,47,26,121,42",
+            "Linux (ISC dhclient)",
+        ),
+        (
+            "1,3,6,12,15,28,42,40,41,26,119,121",
+            "Linux (systemd-networkd)",
+        ),
         ("1,3,6,12,15,28,42", "Linux (BusyBox udhcpc)"),
         ("1,3,6,12,15,17,28,40,41,42", "Linux (BusyBox udhcpc)"),
     ];
@@ -184,7 +201,10 @@ pub fn from_user_agent(ua: &str) -> Option<OsGuess> {
     };
     if let Some(i) = ua.find("Windows NT ") {
         let v = ua.get(i + 11..)?;
-        let ver: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        let ver: String = v
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
         // A browser reports the client: NT 6.1 on a desktop is Windows 7.
         let name = match ver.as_str() {
             "5.1" => "Windows XP",
@@ -223,7 +243,10 @@ pub fn from_user_agent(ua: &str) -> Option<OsGuess> {
     }
     if let Some(i) = ua.find("Ubuntu") {
         let rest = ua.get(i..).unwrap_or("");
-        let name: String = rest.chars().take_while(|c| *c != ';' && *c != ')').collect();
+        let name: String = rest
+            .chars()
+            .take_while(|c| *c != ';' && *c != ')')
+            .collect();
         return guess(normalize(&name.replace('/', " ")));
     }
     if ua.contains("CrOS") {
@@ -251,11 +274,23 @@ mod tests {
 
     #[test]
     fn end_of_support_dates_and_aliases() {
-        assert_eq!(end_of_support("Windows XP").map(|e| e.0), Some("2014-04-08"));
-        assert_eq!(end_of_support("windows nt 5.1").map(|e| e.0), Some("2014-04-08"));
+        assert_eq!(
+            end_of_support("Windows XP").map(|e| e.0),
+            Some("2014-04-08")
+        );
+        assert_eq!(
+            end_of_support("windows nt 5.1").map(|e| e.0),
+            Some("2014-04-08")
+        );
         assert_eq!(end_of_support("Windows 7").map(|e| e.0), Some("2020-01-14"));
-        assert_eq!(end_of_support("Windows 8.1").map(|e| e.0), Some("2023-01-10"));
-        assert_eq!(end_of_support("Windows 10").map(|e| e.0), Some("2025-10-14"));
+        assert_eq!(
+            end_of_support("Windows 8.1").map(|e| e.0),
+            Some("2023-01-10")
+        );
+        assert_eq!(
+            end_of_support("Windows 10").map(|e| e.0),
+            Some("2025-10-14")
+        );
         assert_eq!(
             end_of_support("Windows 2000/XP/Server 2003").map(|e| e.0),
             Some("2015-07-14")
@@ -269,9 +304,15 @@ mod tests {
         let xp = from_dhcp(Some("MSFT 5.0"), Some("1,15,3,6,44,46,47,31,33,249,43"));
         assert_eq!(xp.map(|g| g.name), Some("Windows XP".to_string()));
         let old = from_dhcp(Some("MSFT 5.0"), Some("1,3,6,15"));
-        assert_eq!(old.map(|g| g.name), Some("Windows 2000/XP/Server 2003".to_string()));
+        assert_eq!(
+            old.map(|g| g.name),
+            Some("Windows 2000/XP/Server 2003".to_string())
+        );
         let vista = from_dhcp(Some("MSFT 5.0"), Some("1,3,6,15,121"));
-        assert_eq!(vista.map(|g| g.name), Some("Windows Vista or later".to_string()));
+        assert_eq!(
+            vista.map(|g| g.name),
+            Some("Windows Vista or later".to_string())
+        );
         assert_eq!(from_dhcp(Some("something"), None), None);
     }
 
@@ -294,7 +335,10 @@ mod tests {
             ua("Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:109.0)").as_deref(),
             Some("Ubuntu")
         );
-        assert_eq!(ua("Mozilla/5.0 (Linux; Android 9; SM-G960F)").as_deref(), Some("Android 9"));
+        assert_eq!(
+            ua("Mozilla/5.0 (Linux; Android 9; SM-G960F)").as_deref(),
+            Some("Android 9")
+        );
         assert_eq!(ua("curl/8.0"), None);
     }
 }

@@ -47,8 +47,10 @@ impl MacKind {
             MacKind::Group
         } else if !mac.is_local() {
             MacKind::Universal
-        } else if matches!(o, [0x52, 0x54, 0x00, ..] | [0x02, 0x42, ..] | [0x0a, 0x00, 0x27, ..])
-        {
+        } else if matches!(
+            o,
+            [0x52, 0x54, 0x00, ..] | [0x02, 0x42, ..] | [0x0a, 0x00, 0x27, ..]
+        ) {
             // QEMU/KVM, Docker bridges, VirtualBox host-only adapters.
             MacKind::LocalSoftware
         } else {
@@ -135,7 +137,11 @@ impl OuiTable {
             let (Some(addr), Some(short)) = (cols.next(), cols.next()) else {
                 continue;
             };
-            let name = cols.next().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(short.trim());
+            let name = cols
+                .next()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(short.trim());
             let (hex, bits) = match addr.split_once('/') {
                 Some((a, b)) => (a, b.trim().parse::<u32>().unwrap_or(0)),
                 None => (addr, 24),
@@ -179,7 +185,11 @@ impl OuiTable {
 
     /// How many prefixes of each length (36, 28, 24 bits).
     pub fn counts(&self) -> [usize; 3] {
-        [self.tables[0].len(), self.tables[1].len(), self.tables[2].len()]
+        [
+            self.tables[0].len(),
+            self.tables[1].len(),
+            self.tables[2].len(),
+        ]
     }
 
     /// Where the names came from (`ieee-oui` or `manuf`).
@@ -205,13 +215,25 @@ mod tests {
         let t = OuiTable::ieee();
         let [s, m, l] = t.counts();
         assert!(l > 30_000 && m > 4_000 && s > 9_000, "{:?}", t.counts());
-        assert_eq!(t.lookup(mac("00:00:0c:12:34:56")), Some("Cisco Systems, Inc"));
+        assert_eq!(
+            t.lookup(mac("00:00:0c:12:34:56")),
+            Some("Cisco Systems, Inc")
+        );
         // Siemens, Rockwell: OUIs seen on plant floors.
-        assert!(t.lookup(mac("00:1b:1b:00:00:01")).is_some_and(|v| v.contains("Siemens")));
-        assert!(t.lookup(mac("00:00:bc:00:00:01")).is_some_and(|v| v.contains("Rockwell")));
+        assert!(
+            t.lookup(mac("00:1b:1b:00:00:01"))
+                .is_some_and(|v| v.contains("Siemens"))
+        );
+        assert!(
+            t.lookup(mac("00:00:bc:00:00:01"))
+                .is_some_and(|v| v.contains("Rockwell"))
+        );
         // An MA-M and an MA-S block inside IEEE-held MA-Ls name their owners, not the IEEE.
         let ma_m = t.lookup(mac("74:1a:e0:90:00:01"));
-        assert!(ma_m.is_some_and(|v| !v.contains("IEEE Registration")), "{ma_m:?}");
+        assert!(
+            ma_m.is_some_and(|v| !v.contains("IEEE Registration")),
+            "{ma_m:?}"
+        );
         let ma_s = t.lookup(mac("70:b3:d5:f2:f0:01"));
         assert_eq!(ma_s, Some("TELEPLATFORMS"));
         assert_ne!(OuiTable::ieee_source_date(), "unknown");
@@ -223,8 +245,14 @@ mod tests {
             "# comment\n00:00:0C\tCisco\tCisco Systems, Inc\n00:1B:C5:00:10:00/36\tOpenRBco\tOpenRB.com, Direct SIA\nAA:BB:CC:D0:00:00/28\tShort\n00:11/16\tbad\n",
         );
         assert_eq!(t.counts(), [1, 1, 1]);
-        assert_eq!(t.lookup(mac("00:00:0c:00:00:01")), Some("Cisco Systems, Inc"));
-        assert_eq!(t.lookup(mac("00:1b:c5:00:1f:ff")), Some("OpenRB.com, Direct SIA"));
+        assert_eq!(
+            t.lookup(mac("00:00:0c:00:00:01")),
+            Some("Cisco Systems, Inc")
+        );
+        assert_eq!(
+            t.lookup(mac("00:1b:c5:00:1f:ff")),
+            Some("OpenRB.com, Direct SIA")
+        );
         assert_eq!(t.lookup(mac("aa:bb:cc:df:00:00")), Some("Short"));
         assert_eq!(t.lookup(mac("00:1b:c5:00:20:00")), None);
     }
@@ -232,8 +260,14 @@ mod tests {
     #[test]
     fn local_and_group_addresses_are_classified() {
         assert_eq!(MacKind::of(mac("00:1b:1b:00:00:01")), MacKind::Universal);
-        assert_eq!(MacKind::of(mac("52:54:00:12:34:56")), MacKind::LocalSoftware);
-        assert_eq!(MacKind::of(mac("02:42:ac:11:00:02")), MacKind::LocalSoftware);
+        assert_eq!(
+            MacKind::of(mac("52:54:00:12:34:56")),
+            MacKind::LocalSoftware
+        );
+        assert_eq!(
+            MacKind::of(mac("02:42:ac:11:00:02")),
+            MacKind::LocalSoftware
+        );
         assert_eq!(MacKind::of(mac("da:a1:19:00:00:01")), MacKind::LocalRandom);
         assert_eq!(MacKind::of(mac("01:00:5e:00:00:01")), MacKind::Group);
         assert_eq!(MacKind::of(MacAddr::BROADCAST), MacKind::Group);

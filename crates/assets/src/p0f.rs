@@ -442,7 +442,11 @@ impl P0fDb {
     /// The best OS match for a packet's signature (tools, class `!`, are not OSes
     /// and are skipped).
     pub fn matches(&self, t: &TcpSignature) -> Option<P0fMatch> {
-        let sigs = if t.syn_ack { &self.response } else { &self.request };
+        let sigs = if t.syn_ack {
+            &self.response
+        } else {
+            &self.request
+        };
         // Rank: exact specific < exact generic < fuzzy specific < fuzzy generic.
         let mut best: Option<(u8, &Sig)> = None;
         for s in sigs {
@@ -679,10 +683,17 @@ mod tests {
     fn windows_xp_syn_and_siemens_syn_ack() {
         let db = P0fDb::builtin();
         // XP: MSS 1460 (02 04 05b4), NOP NOP, SACK permitted (04 02), window 64240.
-        let xp = TcpSignature::from_event(&syn(128, true, 64240, &[2, 4, 5, 0xb4, 1, 1, 4, 2], false));
-        assert_eq!(xp.to_string(), "4:128+0:0:1460:64240,0:mss,nop,nop,sok:df,id+:0");
+        let xp =
+            TcpSignature::from_event(&syn(128, true, 64240, &[2, 4, 5, 0xb4, 1, 1, 4, 2], false));
+        assert_eq!(
+            xp.to_string(),
+            "4:128+0:0:1460:64240,0:mss,nop,nop,sok:df,id+:0"
+        );
         let m = db.matches(&xp).expect("match");
-        assert_eq!((m.os.as_str(), m.fuzzy, m.generic), ("Windows XP", false, false));
+        assert_eq!(
+            (m.os.as_str(), m.fuzzy, m.generic),
+            ("Windows XP", false, false)
+        );
         // S7-1500 SYN+ACK as seen in iti_S7-1511_db3_var1_HMI.pcap: TTL 30, no DF, window 4096, MSS only.
         let s7 = TcpSignature::from_event(&syn(30, false, 4096, &[2, 4, 5, 0xb4], true));
         let m = db.matches(&s7).expect("match");
@@ -693,20 +704,30 @@ mod tests {
             61,
             true,
             64240,
-            &[2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0, 1, 3, 3, 7],
+            &[
+                2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0, 1, 3, 3, 7,
+            ],
             false,
         ));
-        assert_eq!(linux.to_string(), "4:64+3:0:1460:64240,7:mss,sok,ts,nop,ws:df,id+:0");
-        assert_eq!(db.matches(&linux).map(|m| m.os), Some("Linux 4.x or later".into()));
+        assert_eq!(
+            linux.to_string(),
+            "4:64+3:0:1460:64240,7:mss,sok,ts,nop,ws:df,id+:0"
+        );
+        assert_eq!(
+            db.matches(&linux).map(|m| m.os),
+            Some("Linux 4.x or later".into())
+        );
         // Far too far away (TTL 20 under 128 is > 35 hops from 64 too): no match.
-        let far = TcpSignature::from_event(&syn(20, true, 64240, &[2, 4, 5, 0xb4, 1, 1, 4, 2], false));
+        let far =
+            TcpSignature::from_event(&syn(20, true, 64240, &[2, 4, 5, 0xb4, 1, 1, 4, 2], false));
         assert!(db.matches(&far).is_none());
     }
 
     #[test]
     fn fuzzy_when_only_df_differs_and_quirks_in_options() {
         let db = P0fDb::builtin();
-        let xp = TcpSignature::from_event(&syn(128, false, 64240, &[2, 4, 5, 0xb4, 1, 1, 4, 2], false));
+        let xp =
+            TcpSignature::from_event(&syn(128, false, 64240, &[2, 4, 5, 0xb4, 1, 1, 4, 2], false));
         let m = db.matches(&xp).expect("fuzzy match");
         assert!(m.fuzzy);
         // Truncated option (MSS claims 4 bytes, 2 left): `bad`; EOL with junk: `opt+`.

@@ -25,7 +25,16 @@ use crate::asset::{Asset, Role};
 pub const SCADA_MIN_SERVERS: usize = 5;
 
 const IT_SERVICES: [&str; 10] = [
-    "dns", "dhcp", "http", "ssl", "netbios-ns", "browser", "smb", "llmnr", "dhcpv6", "snmp",
+    "dns",
+    "dhcp",
+    "http",
+    "ssl",
+    "netbios-ns",
+    "browser",
+    "smb",
+    "llmnr",
+    "dhcpv6",
+    "snmp",
 ];
 const IOT_SERVICES: [&str; 3] = ["ssdp", "mdns", "ntp"];
 
@@ -47,13 +56,23 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
         );
     }
     let device_type = asset.attr("device_type").unwrap_or("").to_ascii_lowercase();
-    if ["router", "bridge", "switch", "gateway", "access point", "wlan"]
-        .iter()
-        .any(|w| device_type.contains(w))
+    if [
+        "router",
+        "bridge",
+        "switch",
+        "gateway",
+        "access point",
+        "wlan",
+    ]
+    .iter()
+    .any(|w| device_type.contains(w))
     {
         return (
             Role::NetworkDevice,
-            format!("it says it is a {}", asset.attr("device_type").unwrap_or("")),
+            format!(
+                "it says it is a {}",
+                asset.attr("device_type").unwrap_or("")
+            ),
         );
     }
     let ot = &asset.ot;
@@ -93,7 +112,10 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
     if device_type.contains("programmable logic controller") || device_type.contains("plc") {
         return (
             Role::Plc,
-            format!("it says it is a {}", asset.attr("device_type").unwrap_or("")),
+            format!(
+                "it says it is a {}",
+                asset.attr("device_type").unwrap_or("")
+            ),
         );
     }
     let serves_opcua = ot.served.iter().any(|u| u.protocol == "opcua");
@@ -123,7 +145,10 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
     if device_type.contains("human-machine") || device_type.contains("hmi") {
         return (
             Role::Hmi,
-            format!("it says it is a {}", asset.attr("device_type").unwrap_or("")),
+            format!(
+                "it says it is a {}",
+                asset.attr("device_type").unwrap_or("")
+            ),
         );
     }
     let mut it: Vec<&str> = names(&asset.served)
@@ -137,9 +162,11 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
     }
     if let Some((os, _)) = asset.os() {
         let l = os.to_ascii_lowercase();
-        if ["windows", "linux", "macos", "ubuntu", "debian", "centos", "red hat"]
-            .iter()
-            .any(|w| l.starts_with(w))
+        if [
+            "windows", "linux", "macos", "ubuntu", "debian", "centos", "red hat",
+        ]
+        .iter()
+        .any(|w| l.starts_with(w))
         {
             return (Role::ItHost, format!("runs {os}"));
         }

@@ -42,7 +42,9 @@ pub(crate) mod mac_opt {
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MacAddr>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<MacAddr>, D::Error> {
         let s = Option::<String>::deserialize(d)?;
         match s {
             None => Ok(None),

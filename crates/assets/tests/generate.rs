@@ -84,8 +84,12 @@ fn generate_oui() -> Option<String> {
     let mut out = String::new();
     out.push_str("# generated — do not edit. Regenerate with:\n");
     out.push_str("#   cargo test -p mamori-assets --test generate -- --ignored\n");
-    out.push_str("# Source: IEEE Registration Authority public registries MA-L, MA-M, MA-S and IAB,\n");
-    out.push_str("# as packaged by Debian ieee-data (/usr/share/ieee-data/{oui,mam,oui36,iab}.csv).\n");
+    out.push_str(
+        "# Source: IEEE Registration Authority public registries MA-L, MA-M, MA-S and IAB,\n",
+    );
+    out.push_str(
+        "# as packaged by Debian ieee-data (/usr/share/ieee-data/{oui,mam,oui36,iab}.csv).\n",
+    );
     out.push_str(&format!("# source-date: {source_date}\n"));
     out.push_str("# Format: vendor<TAB>prefixes, space separated, hex: 6 digits MA-L (24 bits),\n");
     out.push_str("# 7 MA-M (28 bits), 9 MA-S or IAB (36 bits). One line per vendor name.\n");
@@ -117,7 +121,10 @@ fn parse_eol_source(text: &str) -> Result<Vec<EolEntry>, String> {
         }
         let cols: Vec<&str> = line.split('|').map(str::trim).collect();
         let [name, aliases, date_text, reference] = cols[..] else {
-            return Err(format!("eol.txt line {}: want 4 columns separated by |", n + 1));
+            return Err(format!(
+                "eol.txt line {}: want 4 columns separated by |",
+                n + 1
+            ));
         };
         let days = date::parse_iso_date(date_text)
             .ok_or_else(|| format!("eol.txt line {}: bad date {date_text:?}", n + 1))?;
@@ -147,15 +154,17 @@ fn generate_eol() -> Result<String, String> {
     let mut keys: BTreeMap<String, usize> = BTreeMap::new();
     for (i, e) in entries.iter().enumerate() {
         for a in &e.aliases {
-            if let Some(prev) = keys.insert(a.clone(), i) {
-                if prev != i {
-                    return Err(format!("alias {a:?} names two entries"));
-                }
+            if let Some(prev) = keys.insert(a.clone(), i)
+                && prev != i
+            {
+                return Err(format!("alias {a:?} names two entries"));
             }
         }
     }
     let mut out = String::new();
-    out.push_str("// generated — do not edit. Source: crates/assets/data/eol.txt (hand-maintained,\n");
+    out.push_str(
+        "// generated — do not edit. Source: crates/assets/data/eol.txt (hand-maintained,\n",
+    );
     out.push_str("// with the vendor lifecycle pages each date comes from). Regenerate with:\n");
     out.push_str("//   cargo test -p mamori-assets --test generate -- --ignored\n\n");
     out.push_str("/// Operating systems and their end of support: `(name, ISO date, day number, reference)`.\n");
@@ -194,12 +203,19 @@ fn committed_oui_table_is_the_generators_output() {
         eprintln!("skip: {IEEE_DIR} is absent (apt-get install ieee-data)");
         return;
     };
-    let date = |t: &str| t.lines().find(|l| l.starts_with("# source-date")).map(str::to_owned);
+    let date = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("# source-date"))
+            .map(str::to_owned)
+    };
     if date(&committed) != date(&fresh) {
         eprintln!("skip: installed ieee-data is not the version the table was made from");
         return;
     }
-    assert!(committed == fresh, "data/oui.tsv differs from the generator's output");
+    assert!(
+        committed == fresh,
+        "data/oui.tsv differs from the generator's output"
+    );
 }
 
 #[test]

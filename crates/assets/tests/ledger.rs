@@ -24,10 +24,38 @@ const XP_MAC: &str = "00:0c:29:aa:bb:cc";
 /// a CIFS browser announcement with OS version 5.1, and some SMB traffic.
 fn xp_events(base: i64) -> Vec<Event> {
     vec![
-        dhcp(base, XP_MAC, "192.168.1.50", "XP-LAB1", "MSFT 5.0", "1,15,3,6,44,46,47,31,33,249,43"),
-        fact(base + 5, Some("192.168.1.50"), Some(XP_MAC), IdentityKind::Os, "Windows 5.1", "browser"),
-        fact(base + 5, Some("192.168.1.50"), Some(XP_MAC), IdentityKind::Hostname, "XP-LAB1", "browser"),
-        conn(base + 10, 1, 6, end("192.168.1.50", 1100, XP_MAC), end("192.168.1.2", 445, "00:15:5d:00:00:02"), &["smb"]),
+        dhcp(
+            base,
+            XP_MAC,
+            "192.168.1.50",
+            "XP-LAB1",
+            "MSFT 5.0",
+            "1,15,3,6,44,46,47,31,33,249,43",
+        ),
+        fact(
+            base + 5,
+            Some("192.168.1.50"),
+            Some(XP_MAC),
+            IdentityKind::Os,
+            "Windows 5.1",
+            "browser",
+        ),
+        fact(
+            base + 5,
+            Some("192.168.1.50"),
+            Some(XP_MAC),
+            IdentityKind::Hostname,
+            "XP-LAB1",
+            "browser",
+        ),
+        conn(
+            base + 10,
+            1,
+            6,
+            end("192.168.1.50", 1100, XP_MAC),
+            end("192.168.1.2", 445, "00:15:5d:00:00:02"),
+            &["smb"],
+        ),
     ]
 }
 
@@ -47,7 +75,10 @@ fn windows_xp_host_is_marked_end_of_support() {
     assert_eq!(a.os_evidence["dhcp"].source.protocol, "dhcp");
     let row = mamori_assets::to_row(a, None);
     assert_eq!(row.os_eol.as_deref(), Some("2014-04-08"));
-    assert!(l.info_by_ip(ip("192.168.1.50")).is_some_and(|i| i.os_eol && !i.is_ot));
+    assert!(
+        l.info_by_ip(ip("192.168.1.50"))
+            .is_some_and(|i| i.os_eol && !i.is_ot)
+    );
 
     // As of the capture's own time, not the wall clock: in 2013 XP was supported.
     let l2013 = ledger_of(&xp_events(T2024 - 11 * 365 * 86_400));
@@ -57,7 +88,14 @@ fn windows_xp_host_is_marked_end_of_support() {
 #[test]
 fn only_the_vendor_class_still_gives_an_end_of_support_family() {
     // MSFT 5.0 with an option 55 list our table does not know, without 121: 2000/XP/2003.
-    let l = ledger_of(&[dhcp(T2024, XP_MAC, "192.168.1.50", "old", "MSFT 5.0", "1,3,6,15,44")]);
+    let l = ledger_of(&[dhcp(
+        T2024,
+        XP_MAC,
+        "192.168.1.50",
+        "old",
+        "MSFT 5.0",
+        "1,3,6,15,44",
+    )]);
     let a = l.by_mac(mac(XP_MAC)).expect("host");
     assert_eq!(a.os().map(|o| o.0), Some("Windows 2000/XP/Server 2003"));
     assert!(a.os_eol());
@@ -73,29 +111,162 @@ fn plant() -> Vec<Event> {
     let hmi = |port| end("192.168.25.146", port, HMI);
     vec![
         // S7-1500: SZL 0x0011 (model, firmware) and 0x001c (name, serial).
-        fact(t, Some("192.168.25.139"), Some(S7), IdentityKind::Model, "6ES7 511-1AK00-0AB0", "s7comm"),
-        fact(t, Some("192.168.25.139"), Some(S7), IdentityKind::Firmware, "V2.1.0", "s7comm"),
-        fact(t, Some("192.168.25.139"), Some(S7), IdentityKind::Hostname, "PLC_1", "s7comm"),
-        fact(t, Some("192.168.25.139"), Some(S7), IdentityKind::Serial, "S V-K9N37491", "s7comm"),
+        fact(
+            t,
+            Some("192.168.25.139"),
+            Some(S7),
+            IdentityKind::Model,
+            "6ES7 511-1AK00-0AB0",
+            "s7comm",
+        ),
+        fact(
+            t,
+            Some("192.168.25.139"),
+            Some(S7),
+            IdentityKind::Firmware,
+            "V2.1.0",
+            "s7comm",
+        ),
+        fact(
+            t,
+            Some("192.168.25.139"),
+            Some(S7),
+            IdentityKind::Hostname,
+            "PLC_1",
+            "s7comm",
+        ),
+        fact(
+            t,
+            Some("192.168.25.139"),
+            Some(S7),
+            IdentityKind::Serial,
+            "S V-K9N37491",
+            "s7comm",
+        ),
         // ControlLogix: CIP ListIdentity as the enip dissector reports it.
-        fact(t, Some("192.168.25.17"), Some(CLX), IdentityKind::Vendor, "Rockwell Automation/Allen-Bradley", "enip"),
-        fact(t, Some("192.168.25.17"), Some(CLX), IdentityKind::Model, "device type 14 (programmable logic controller) product code 54", "enip"),
-        fact(t, Some("192.168.25.17"), Some(CLX), IdentityKind::Firmware, "20.11", "enip"),
-        fact(t, Some("192.168.25.17"), Some(CLX), IdentityKind::Serial, "0x00524d8e", "enip"),
-        fact(t, Some("192.168.25.17"), Some(CLX), IdentityKind::Product, "1756-L63/A LOGIX5563", "enip"),
+        fact(
+            t,
+            Some("192.168.25.17"),
+            Some(CLX),
+            IdentityKind::Vendor,
+            "Rockwell Automation/Allen-Bradley",
+            "enip",
+        ),
+        fact(
+            t,
+            Some("192.168.25.17"),
+            Some(CLX),
+            IdentityKind::Model,
+            "device type 14 (programmable logic controller) product code 54",
+            "enip",
+        ),
+        fact(
+            t,
+            Some("192.168.25.17"),
+            Some(CLX),
+            IdentityKind::Firmware,
+            "20.11",
+            "enip",
+        ),
+        fact(
+            t,
+            Some("192.168.25.17"),
+            Some(CLX),
+            IdentityKind::Serial,
+            "0x00524d8e",
+            "enip",
+        ),
+        fact(
+            t,
+            Some("192.168.25.17"),
+            Some(CLX),
+            IdentityKind::Product,
+            "1756-L63/A LOGIX5563",
+            "enip",
+        ),
         // Modicon M340: Modbus 43/14 basic and regular objects.
-        fact(t, Some("192.168.25.20"), Some(M340), IdentityKind::Vendor, "Schneider Electric", "modbus"),
-        fact(t, Some("192.168.25.20"), Some(M340), IdentityKind::Product, "BMX P34 2020", "modbus"),
-        fact(t, Some("192.168.25.20"), Some(M340), IdentityKind::Firmware, "v3.20", "modbus"),
-        fact(t, Some("192.168.25.20"), Some(M340), IdentityKind::Model, "BMX P34 2020 CPU", "modbus"),
+        fact(
+            t,
+            Some("192.168.25.20"),
+            Some(M340),
+            IdentityKind::Vendor,
+            "Schneider Electric",
+            "modbus",
+        ),
+        fact(
+            t,
+            Some("192.168.25.20"),
+            Some(M340),
+            IdentityKind::Product,
+            "BMX P34 2020",
+            "modbus",
+        ),
+        fact(
+            t,
+            Some("192.168.25.20"),
+            Some(M340),
+            IdentityKind::Firmware,
+            "v3.20",
+            "modbus",
+        ),
+        fact(
+            t,
+            Some("192.168.25.20"),
+            Some(M340),
+            IdentityKind::Model,
+            "BMX P34 2020 CPU",
+            "modbus",
+        ),
         // The HMI polls all three.
-        conn(t + 1, 10, 6, hmi(50001), end("192.168.25.139", 102, S7), &["s7comm"]),
-        conn(t + 1, 11, 6, hmi(50002), end("192.168.25.17", 44818, CLX), &["enip", "cip"]),
-        conn(t + 1, 12, 6, hmi(50003), end("192.168.25.20", 502, M340), &["modbus"]),
-        ot(t + 2, hmi(50001), end("192.168.25.139", 102, S7), "s7comm", Category::Read),
-        ot(t + 2, hmi(50003), end("192.168.25.20", 502, M340), "modbus", Category::Read),
+        conn(
+            t + 1,
+            10,
+            6,
+            hmi(50001),
+            end("192.168.25.139", 102, S7),
+            &["s7comm"],
+        ),
+        conn(
+            t + 1,
+            11,
+            6,
+            hmi(50002),
+            end("192.168.25.17", 44818, CLX),
+            &["enip", "cip"],
+        ),
+        conn(
+            t + 1,
+            12,
+            6,
+            hmi(50003),
+            end("192.168.25.20", 502, M340),
+            &["modbus"],
+        ),
+        ot(
+            t + 2,
+            hmi(50001),
+            end("192.168.25.139", 102, S7),
+            "s7comm",
+            Category::Read,
+        ),
+        ot(
+            t + 2,
+            hmi(50003),
+            end("192.168.25.20", 502, M340),
+            "modbus",
+            Category::Read,
+        ),
         // The S7 answers SYNs like a SIMATIC stack: TTL 30, window 4096, MSS only.
-        syn(t + 1, "192.168.25.139", S7, 30, false, 4096, &[2, 4, 5, 0xb4], true),
+        syn(
+            t + 1,
+            "192.168.25.139",
+            S7,
+            30,
+            false,
+            4096,
+            &[2, 4, 5, 0xb4],
+            true,
+        ),
     ]
 }
 
@@ -118,16 +289,26 @@ fn s7_cip_and_modbus_devices_get_model_and_firmware() {
     assert_eq!(s7.ot_identity().serial.as_deref(), Some("S V-K9N37491"));
     assert_eq!(s7.hostname(), Some("PLC_1"));
     assert_eq!(s7.os().map(|o| o.0), Some("Siemens SIMATIC S7 PLC"));
-    assert!(s7.vendor().is_some_and(|v| v.contains("Siemens")), "{:?}", s7.vendor());
+    assert!(
+        s7.vendor().is_some_and(|v| v.contains("Siemens")),
+        "{:?}",
+        s7.vendor()
+    );
     let clx = l.by_mac(mac(CLX)).expect("clx");
     assert_eq!(clx.vendor(), Some("Rockwell Automation/Allen-Bradley"));
-    assert!(clx.attr("oui_vendor").is_some_and(|v| v.contains("Rockwell")));
+    assert!(
+        clx.attr("oui_vendor")
+            .is_some_and(|v| v.contains("Rockwell"))
+    );
     let hmi = l.by_mac(mac(HMI)).expect("hmi");
     assert_eq!(hmi.role(), Role::Hmi, "{}", hmi.role_reason);
     assert_eq!(hmi.ot.servers.len(), 3);
     let summary = s7.summary();
     assert_eq!(summary.protocols_served, vec!["s7comm".to_string()]);
-    assert_eq!(hmi.summary().protocols_used, vec!["cip", "enip", "modbus", "s7comm"]);
+    assert_eq!(
+        hmi.summary().protocols_used,
+        vec!["cip", "enip", "modbus", "s7comm"]
+    );
 }
 
 const ROUTER: &str = "00:00:0c:9f:f0:01";
@@ -157,15 +338,36 @@ fn routed(with_arp: bool, remote: usize) -> Vec<Event> {
 fn a_router_with_500_remote_addresses_is_one_network_device() {
     for with_arp in [true, false] {
         let l = ledger_of(&routed(with_arp, 500));
-        let macs: Vec<_> = l.assets().filter(|a| matches!(a.key, AssetKey::Mac(_))).collect();
-        assert_eq!(macs.len(), 2, "router and the local PLC only (arp: {with_arp})");
+        let macs: Vec<_> = l
+            .assets()
+            .filter(|a| matches!(a.key, AssetKey::Mac(_)))
+            .collect();
+        assert_eq!(
+            macs.len(),
+            2,
+            "router and the local PLC only (arp: {with_arp})"
+        );
         let r = l.by_mac(mac(ROUTER)).expect("router");
         assert_eq!(r.role(), Role::NetworkDevice, "{}", r.role_reason);
         let own: Vec<_> = r.ips().collect();
-        assert_eq!(own, if with_arp { vec![ip("10.0.0.1")] } else { vec![] });
-        let remote: Vec<_> = l.assets().filter(|a| matches!(a.key, AssetKey::Ip(_))).collect();
+        assert_eq!(
+            own,
+            if with_arp {
+                vec![ip("10.0.0.1")]
+            } else {
+                vec![]
+            }
+        );
+        let remote: Vec<_> = l
+            .assets()
+            .filter(|a| matches!(a.key, AssetKey::Ip(_)))
+            .collect();
         assert_eq!(remote.len(), 500);
-        assert!(remote.iter().all(|a| a.behind == Some(mac(ROUTER)) && a.ip_history.len() == 1));
+        assert!(
+            remote
+                .iter()
+                .all(|a| a.behind == Some(mac(ROUTER)) && a.ip_history.len() == 1)
+        );
         // The addresses seen before the decision moved with their packets.
         let first = l.by_ip(ip("172.16.0.1")).expect("first remote");
         assert_eq!(first.key, AssetKey::Ip(ip("172.16.0.1")));
@@ -185,15 +387,32 @@ fn hosts_with_a_few_addresses_are_not_routers() {
     let h = "00:1b:1b:00:00:20";
     let mut ev = Vec::new();
     // A multi-homed server announcing its four addresses by ARP.
-    for (i, a) in ["10.0.0.20", "10.0.0.21", "10.0.0.22", "10.0.0.23"].iter().enumerate() {
+    for (i, a) in ["10.0.0.20", "10.0.0.21", "10.0.0.22", "10.0.0.23"]
+        .iter()
+        .enumerate()
+    {
         ev.push(arp(T2024 + i as i64, h, a, "10.0.0.1"));
-        ev.push(conn(T2024 + 10 + i as i64, 50 + i as u128, 6, end(a, 40000, h), end("10.0.0.99", 80, "00:1b:1b:00:00:99"), &["http"]));
+        ev.push(conn(
+            T2024 + 10 + i as i64,
+            50 + i as u128,
+            6,
+            end(a, 40000, h),
+            end("10.0.0.99", 80, "00:1b:1b:00:00:99"),
+            &["http"],
+        ));
     }
     // A device whose address changes every two hours, never announced.
     let mover = "00:1b:1b:00:00:30";
     for i in 0..6 {
         let a = format!("10.0.1.{}", 10 + i);
-        ev.push(conn(T2024 + i * 7200, 70 + i as u128, 6, end(&a, 40000, mover), end("10.0.0.99", 80, "00:1b:1b:00:00:99"), &["http"]));
+        ev.push(conn(
+            T2024 + i * 7200,
+            70 + i as u128,
+            6,
+            end(&a, 40000, mover),
+            end("10.0.0.99", 80, "00:1b:1b:00:00:99"),
+            &["http"],
+        ));
     }
     let l = ledger_of(&ev);
     assert_eq!(l.stats().routers, 0);
@@ -207,19 +426,46 @@ fn a_device_that_moves_to_another_address_stays_one_asset() {
     let m = "00:80:f4:0a:0b:0c";
     let ev = vec![
         dhcp(T2024, m, "10.0.0.20", "plc-7", "", ""),
-        conn(T2024 + 5, 1, 6, end("10.0.0.99", 40000, "00:1b:1b:00:00:99"), end("10.0.0.20", 502, m), &["modbus"]),
+        conn(
+            T2024 + 5,
+            1,
+            6,
+            end("10.0.0.99", 40000, "00:1b:1b:00:00:99"),
+            end("10.0.0.20", 502, m),
+            &["modbus"],
+        ),
         // Two hours later the lease changed.
         dhcp(T2024 + 7200, m, "10.0.0.33", "plc-7", "", ""),
-        conn(T2024 + 7205, 2, 6, end("10.0.0.99", 40001, "00:1b:1b:00:00:99"), end("10.0.0.33", 502, m), &["modbus"]),
+        conn(
+            T2024 + 7205,
+            2,
+            6,
+            end("10.0.0.99", 40001, "00:1b:1b:00:00:99"),
+            end("10.0.0.33", 502, m),
+            &["modbus"],
+        ),
         // And a static change nobody announced.
-        conn(T2024 + 9000, 3, 6, end("10.0.0.99", 40002, "00:1b:1b:00:00:99"), end("10.0.0.40", 502, m), &["modbus"]),
+        conn(
+            T2024 + 9000,
+            3,
+            6,
+            end("10.0.0.99", 40002, "00:1b:1b:00:00:99"),
+            end("10.0.0.40", 502, m),
+            &["modbus"],
+        ),
     ];
     let l = ledger_of(&ev);
     assert_eq!(l.len(), 2);
     let a = l.by_mac(mac(m)).expect("device");
-    assert_eq!(a.ips().collect::<Vec<_>>(), vec![ip("10.0.0.40"), ip("10.0.0.33"), ip("10.0.0.20")]);
+    assert_eq!(
+        a.ips().collect::<Vec<_>>(),
+        vec![ip("10.0.0.40"), ip("10.0.0.33"), ip("10.0.0.20")]
+    );
     for addr in ["10.0.0.20", "10.0.0.33", "10.0.0.40"] {
-        assert_eq!(l.by_ip(ip(addr)).map(|x| x.key), Some(AssetKey::Mac(mac(m))));
+        assert_eq!(
+            l.by_ip(ip(addr)).map(|x| x.key),
+            Some(AssetKey::Mac(mac(m)))
+        );
     }
     assert_eq!(a.first_seen, ns(T2024));
     assert_eq!(a.last_seen, ns(T2024 + 9010));
@@ -242,7 +488,10 @@ fn two_macs_claiming_one_address_are_recorded() {
     assert_eq!((ca.len(), cb.len()), (1, 1));
     assert_eq!(ca[0].other, Some(mac(b)));
     assert_eq!(cb[0].other, Some(mac(a)));
-    assert_eq!(l.by_ip(ip("10.0.0.5")).map(|x| x.key), Some(AssetKey::Mac(mac("00:1b:1b:00:00:03"))));
+    assert_eq!(
+        l.by_ip(ip("10.0.0.5")).map(|x| x.key),
+        Some(AssetKey::Mac(mac("00:1b:1b:00:00:03")))
+    );
 }
 
 #[test]
@@ -250,7 +499,14 @@ fn every_attribute_carries_a_source() {
     let mut ev = plant();
     ev.extend(xp_events(T2024));
     ev.extend(routed(true, 20));
-    ev.push(fact(T2024, Some("192.168.1.50"), Some(XP_MAC), IdentityKind::UserAgent, "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)", "http"));
+    ev.push(fact(
+        T2024,
+        Some("192.168.1.50"),
+        Some(XP_MAC),
+        IdentityKind::UserAgent,
+        "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)",
+        "http",
+    ));
     let l = ledger_of(&ev);
     let mut checked = 0;
     for a in l.assets() {
@@ -260,7 +516,11 @@ fn every_attribute_carries_a_source() {
             .chain(a.os_evidence.values())
             .chain(a.hostname_evidence.iter());
         for attr in all {
-            assert!(!attr.source.protocol.is_empty() && attr.source.ts > 0, "{}: {attr:?}", a.key);
+            assert!(
+                !attr.source.protocol.is_empty() && attr.source.ts > 0,
+                "{}: {attr:?}",
+                a.key
+            );
             assert!(attr.confidence > 0);
             for c in &attr.history {
                 assert!(!c.source.protocol.is_empty() && c.source.ts > 0);
@@ -272,7 +532,22 @@ fn every_attribute_carries_a_source() {
         for (_, attr) in v["attributes"].as_object().expect("attributes") {
             assert!(attr["source"]["protocol"].is_string() && attr["source"]["ts"].is_f64());
         }
-        for k in ["mac", "ips", "vendor", "hostnames", "os", "os_eol", "role", "protocols_served", "protocols_used", "ot_identity", "first_seen", "last_seen", "pkts", "bytes"] {
+        for k in [
+            "mac",
+            "ips",
+            "vendor",
+            "hostnames",
+            "os",
+            "os_eol",
+            "role",
+            "protocols_served",
+            "protocols_used",
+            "ot_identity",
+            "first_seen",
+            "last_seen",
+            "pkts",
+            "bytes",
+        ] {
             assert!(v.get(k).is_some(), "{k} missing in {}", a.key);
         }
     }
@@ -283,16 +558,35 @@ fn every_attribute_carries_a_source() {
 fn engineering_station_and_scada_roles() {
     let ews = "00:1c:06:00:00:01";
     let scada = "00:1c:06:00:00:02";
-    let mut ev = vec![ot(T2024, end("10.0.0.5", 50000, ews), end("10.0.0.139", 102, S7), "s7comm", Category::Program)];
+    let mut ev = vec![ot(
+        T2024,
+        end("10.0.0.5", 50000, ews),
+        end("10.0.0.139", 102, S7),
+        "s7comm",
+        Category::Program,
+    )];
     for i in 0..6 {
         let plc = format!("10.0.0.{}", 100 + i);
         let plc_mac = format!("00:1b:1b:00:01:{i:02x}");
-        ev.push(conn(T2024 + i, 200 + i as u128, 6, end("10.0.0.6", 50000, scada), end(&plc, 502, &plc_mac), &["modbus"]));
+        ev.push(conn(
+            T2024 + i,
+            200 + i as u128,
+            6,
+            end("10.0.0.6", 50000, scada),
+            end(&plc, 502, &plc_mac),
+            &["modbus"],
+        ));
     }
     let l = ledger_of(&ev);
     assert_eq!(l.by_mac(mac(ews)).map(|a| a.role()), Some(Role::Ews));
-    assert_eq!(l.by_mac(mac(scada)).map(|a| a.role()), Some(Role::ScadaServer));
-    assert!(l.by_mac(mac(ews)).is_some_and(|a| a.role_reason.contains("program")));
+    assert_eq!(
+        l.by_mac(mac(scada)).map(|a| a.role()),
+        Some(Role::ScadaServer)
+    );
+    assert!(
+        l.by_mac(mac(ews))
+            .is_some_and(|a| a.role_reason.contains("program"))
+    );
 }
 
 #[test]
@@ -305,12 +599,24 @@ fn the_ledger_is_bounded() {
     let mut l = Ledger::new(cfg, Knowledge::builtin());
     for i in 0..50u32 {
         let m = format!("00:1b:1b:00:02:{:02x}", i);
-        l.observe(&arp(T2024 + i64::from(i), &m, &format!("10.0.2.{}", i + 1), "10.0.2.254"));
+        l.observe(&arp(
+            T2024 + i64::from(i),
+            &m,
+            &format!("10.0.2.{}", i + 1),
+            "10.0.2.254",
+        ));
     }
     assert_eq!(l.len(), 10);
     assert_eq!(l.stats().assets_refused, 40);
     // Facts about addresses never seen wait, then are dropped and counted.
-    l.observe(&fact(T2024, Some("198.51.100.7"), None, IdentityKind::Hostname, "far.example", "dns"));
+    l.observe(&fact(
+        T2024,
+        Some("198.51.100.7"),
+        None,
+        IdentityKind::Hostname,
+        "far.example",
+        "dns",
+    ));
     l.finish();
     assert_eq!(l.stats().facts_dropped, 1);
 }
@@ -318,10 +624,30 @@ fn the_ledger_is_bounded() {
 #[test]
 fn facts_that_arrive_before_the_traffic_wait_for_their_address() {
     let l = ledger_of(&[
-        fact(T2024, Some("10.0.0.7"), None, IdentityKind::Hostname, "hist-01", "dns"),
-        conn(T2024 + 1, 1, 6, end("10.0.0.7", 40000, "00:1b:1b:00:00:07"), end("10.0.0.8", 4840, "00:1b:1b:00:00:08"), &["opcua"]),
+        fact(
+            T2024,
+            Some("10.0.0.7"),
+            None,
+            IdentityKind::Hostname,
+            "hist-01",
+            "dns",
+        ),
+        conn(
+            T2024 + 1,
+            1,
+            6,
+            end("10.0.0.7", 40000, "00:1b:1b:00:00:07"),
+            end("10.0.0.8", 4840, "00:1b:1b:00:00:08"),
+            &["opcua"],
+        ),
     ]);
-    assert_eq!(l.by_ip(ip("10.0.0.7")).and_then(|a| a.hostname()), Some("hist-01"));
-    assert_eq!(l.by_ip(ip("10.0.0.8")).map(|a| a.role()), Some(Role::Historian));
+    assert_eq!(
+        l.by_ip(ip("10.0.0.7")).and_then(|a| a.hostname()),
+        Some("hist-01")
+    );
+    assert_eq!(
+        l.by_ip(ip("10.0.0.8")).map(|a| a.role()),
+        Some(Role::Historian)
+    );
     assert_eq!(l.stats().facts_dropped, 0);
 }

@@ -39,7 +39,9 @@ fn parse_mac(s: &str) -> Option<mamori_wire::decode::MacAddr> {
 
 fn unicast(ip: &str) -> bool {
     match ip.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(v)) => !(v.is_unspecified() || v.is_broadcast() || v.is_multicast()),
+        Ok(std::net::IpAddr::V4(v)) => {
+            !(v.is_unspecified() || v.is_broadcast() || v.is_multicast())
+        }
         Ok(std::net::IpAddr::V6(v)) => !(v.is_unspecified() || v.is_multicast()),
         Err(_) => false,
     }
@@ -50,7 +52,18 @@ fn truth(path: &Path) -> Option<BTreeSet<mamori_wire::decode::MacAddr>> {
     let out = Command::new("tshark")
         .args(["-r"])
         .arg(path)
-        .args(["-Y", "ip or ipv6", "-T", "fields", "-e", "eth.src", "-e", "ip.src", "-e", "ipv6.src"])
+        .args([
+            "-Y",
+            "ip or ipv6",
+            "-T",
+            "fields",
+            "-e",
+            "eth.src",
+            "-e",
+            "ip.src",
+            "-e",
+            "ipv6.src",
+        ])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -60,10 +73,18 @@ fn truth(path: &Path) -> Option<BTreeSet<mamori_wire::decode::MacAddr>> {
         let (Some(eth), Some(v4), v6) = (cols.first(), cols.get(1), cols.get(2)) else {
             continue;
         };
-        if eth.is_empty() || eth.contains(',') || v4.contains(',') || v6.is_some_and(|v| v.contains(',')) {
+        if eth.is_empty()
+            || eth.contains(',')
+            || v4.contains(',')
+            || v6.is_some_and(|v| v.contains(','))
+        {
             continue;
         }
-        let src = if v4.is_empty() { v6.copied().unwrap_or("") } else { v4 };
+        let src = if v4.is_empty() {
+            v6.copied().unwrap_or("")
+        } else {
+            v4
+        };
         let Some(m) = parse_mac(eth) else { continue };
         if unicast(src) && !m.is_multicast() && m.0 != [0; 6] {
             set.insert(m);
@@ -103,7 +124,10 @@ fn every_unicast_ip_sender_appears_with_its_vendor() {
     let mut missing = Vec::new();
     for (f, expected) in files.iter().zip(truths) {
         let Some(expected) = expected else { continue };
-        let ledger = Arc::new(Mutex::new(Ledger::new(LedgerConfig::default(), Knowledge::builtin())));
+        let ledger = Arc::new(Mutex::new(Ledger::new(
+            LedgerConfig::default(),
+            Knowledge::builtin(),
+        )));
         let config = RunConfig {
             inputs: vec![f.clone()],
             threads: 1,
@@ -120,19 +144,37 @@ fn every_unicast_ip_sender_appears_with_its_vendor() {
             match l.by_mac(*m) {
                 Some(a) => {
                     found += 1;
-                    if MacKind::of(*m) == MacKind::Universal && OuiTable::ieee().lookup(*m).is_some() {
+                    if MacKind::of(*m) == MacKind::Universal
+                        && OuiTable::ieee().lookup(*m).is_some()
+                    {
                         registered += 1;
-                        if a.vendor().is_some() && a.attributes.get("oui_vendor").is_some_and(|v| v.source.protocol == "ieee-oui") {
+                        if a.vendor().is_some()
+                            && a.attributes
+                                .get("oui_vendor")
+                                .is_some_and(|v| v.source.protocol == "ieee-oui")
+                        {
                             with_vendor += 1;
                         }
                     }
                 }
-                None => missing.push(format!("{} {m}", f.file_name().unwrap_or_default().to_string_lossy())),
+                None => missing.push(format!(
+                    "{} {m}",
+                    f.file_name().unwrap_or_default().to_string_lossy()
+                )),
             }
         }
         for a in l.assets() {
-            for attr in a.attributes.values().chain(a.os_evidence.values()).chain(a.hostname_evidence.iter()) {
-                assert!(!attr.source.protocol.is_empty(), "{}: attribute without source", a.key);
+            for attr in a
+                .attributes
+                .values()
+                .chain(a.os_evidence.values())
+                .chain(a.hostname_evidence.iter())
+            {
+                assert!(
+                    !attr.source.protocol.is_empty(),
+                    "{}: attribute without source",
+                    a.key
+                );
             }
         }
     }

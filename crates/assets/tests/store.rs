@@ -19,8 +19,22 @@ fn a_second_run_carries_on_from_the_stored_ledger() {
     // Run 1: the PLC at .139, firmware V2.1.0.
     let mut l1 = Ledger::new(LedgerConfig::default(), Knowledge::builtin());
     for e in [
-        fact(T2024, Some("192.168.25.139"), Some(PLC), IdentityKind::Firmware, "V2.1.0", "s7comm"),
-        conn(T2024 + 1, 1, 6, end("192.168.25.146", 50000, HMI), end("192.168.25.139", 102, PLC), &["s7comm"]),
+        fact(
+            T2024,
+            Some("192.168.25.139"),
+            Some(PLC),
+            IdentityKind::Firmware,
+            "V2.1.0",
+            "s7comm",
+        ),
+        conn(
+            T2024 + 1,
+            1,
+            6,
+            end("192.168.25.146", 50000, HMI),
+            end("192.168.25.139", 102, PLC),
+            &["s7comm"],
+        ),
     ] {
         l1.observe(&e);
     }
@@ -36,19 +50,39 @@ fn a_second_run_carries_on_from_the_stored_ledger() {
     assert_eq!(l2.len(), 2);
     let day = 86_400;
     for e in [
-        fact(T2024 + day, Some("192.168.25.140"), Some(PLC), IdentityKind::Firmware, "V2.2.0", "s7comm"),
-        conn(T2024 + day + 1, 2, 6, end("192.168.25.146", 50001, HMI), end("192.168.25.140", 102, PLC), &["s7comm"]),
+        fact(
+            T2024 + day,
+            Some("192.168.25.140"),
+            Some(PLC),
+            IdentityKind::Firmware,
+            "V2.2.0",
+            "s7comm",
+        ),
+        conn(
+            T2024 + day + 1,
+            2,
+            6,
+            end("192.168.25.146", 50001, HMI),
+            end("192.168.25.140", 102, PLC),
+            &["s7comm"],
+        ),
     ] {
         l2.observe(&e);
     }
     l2.finish();
     store.upsert_assets(&l2.to_rows(None)).expect("upsert 2");
 
-    let back = store.asset(&format!("mac:{PLC}")).expect("read").expect("plc row");
+    let back = store
+        .asset(&format!("mac:{PLC}"))
+        .expect("read")
+        .expect("plc row");
     assert_eq!(back.first_seen, ns(T2024));
     assert_eq!(back.last_seen, ns(T2024 + day + 11));
     assert_eq!(back.firmware.as_deref(), Some("V2.2.0"));
-    assert_eq!(back.ips, vec!["192.168.25.140".to_string(), "192.168.25.139".to_string()]);
+    assert_eq!(
+        back.ips,
+        vec!["192.168.25.140".to_string(), "192.168.25.139".to_string()]
+    );
     assert_eq!(back.pkts, 20, "counters add up over runs");
     assert_eq!(back.role, "plc");
     let a = mamori_assets::Asset::from_json(&back.detail).expect("detail");
@@ -74,7 +108,10 @@ fn a_second_run_carries_on_from_the_stored_ledger() {
 #[test]
 fn unreadable_rows_are_reported_not_fatal() {
     let mut l = Ledger::new(LedgerConfig::default(), Knowledge::builtin());
-    let mut row = mamori_assets::to_row(&mamori_assets::Asset::new(mamori_assets::AssetKey::Ip(ip("10.0.0.1")), 0), None);
+    let mut row = mamori_assets::to_row(
+        &mamori_assets::Asset::new(mamori_assets::AssetKey::Ip(ip("10.0.0.1")), 0),
+        None,
+    );
     row.detail = "{not json".into();
     let errors = l.load(&[row]);
     assert_eq!(errors.len(), 1);

@@ -1,7 +1,7 @@
 //! Builders of pipeline events for the ledger's tests: what the packet path and the
 //! dissectors would report for the traffic described.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::too_many_arguments)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -66,7 +66,14 @@ fn side(e: End<'_>) -> Side {
 }
 
 /// A finished TCP (proto 6) or UDP (17) connection.
-pub fn conn(secs: i64, uid: u128, proto: u8, orig: End<'_>, resp: End<'_>, services: &[&str]) -> Event {
+pub fn conn(
+    secs: i64,
+    uid: u128,
+    proto: u8,
+    orig: End<'_>,
+    resp: End<'_>,
+    services: &[&str],
+) -> Event {
     let mut set = ServiceSet::default();
     for s in services {
         assert!(set.insert_name(s), "{s}");
@@ -80,7 +87,7 @@ pub fn conn(secs: i64, uid: u128, proto: u8, orig: End<'_>, resp: End<'_>, servi
         orig: side(orig),
         resp: side(resp),
         services: set,
-        conn_state: if proto == 6 { "SF" } else { "SF" },
+        conn_state: "SF",
         history: History::default(),
         missed_bytes: 0,
         vlan: None,
@@ -91,8 +98,12 @@ pub fn conn(secs: i64, uid: u128, proto: u8, orig: End<'_>, resp: End<'_>, servi
 
 /// An ARP request or reply from `sender`.
 pub fn arp(secs: i64, sender_mac: &str, sender_ip: &str, target_ip: &str) -> Event {
-    let IpAddr::V4(s) = ip(sender_ip) else { panic!("v4") };
-    let IpAddr::V4(t) = ip(target_ip) else { panic!("v4") };
+    let IpAddr::V4(s) = ip(sender_ip) else {
+        panic!("v4")
+    };
+    let IpAddr::V4(t) = ip(target_ip) else {
+        panic!("v4")
+    };
     Event::Arp(ArpEvent {
         ts: Timestamp::from_secs(secs),
         packet_no: secs as u64,
@@ -110,7 +121,14 @@ pub fn arp(secs: i64, sender_mac: &str, sender_ip: &str, target_ip: &str) -> Eve
 }
 
 /// An identity fact about (ip, mac).
-pub fn fact(secs: i64, ipa: Option<&str>, maca: Option<&str>, kind: IdentityKind, value: &str, protocol: &'static str) -> Event {
+pub fn fact(
+    secs: i64,
+    ipa: Option<&str>,
+    maca: Option<&str>,
+    kind: IdentityKind,
+    value: &str,
+    protocol: &'static str,
+) -> Event {
     Event::Identity(Box::new(IdentityEvent {
         ts: ns(secs),
         uid: Some(Uid(7)),
@@ -124,7 +142,13 @@ pub fn fact(secs: i64, ipa: Option<&str>, maca: Option<&str>, kind: IdentityKind
 }
 
 /// An answered OT request.
-pub fn ot(secs: i64, client: End<'_>, server: End<'_>, protocol: &'static str, category: Category) -> Event {
+pub fn ot(
+    secs: i64,
+    client: End<'_>,
+    server: End<'_>,
+    protocol: &'static str,
+    category: Category,
+) -> Event {
     Event::Ot(Box::new(OtEvent {
         uid: Uid(99),
         seq: 0,
@@ -149,8 +173,17 @@ pub fn ot(secs: i64, client: End<'_>, server: End<'_>, protocol: &'static str, c
 }
 
 /// A DHCP exchange that leased `addr` to `client_mac`.
-pub fn dhcp(secs: i64, client_mac: &str, addr: &str, host: &str, vendor_class: &str, prl: &str) -> Event {
-    let IpAddr::V4(a) = ip(addr) else { panic!("v4") };
+pub fn dhcp(
+    secs: i64,
+    client_mac: &str,
+    addr: &str,
+    host: &str,
+    vendor_class: &str,
+    prl: &str,
+) -> Event {
+    let IpAddr::V4(a) = ip(addr) else {
+        panic!("v4")
+    };
     Event::Dhcp(Box::new(DhcpEvent {
         ends: FlowEnds {
             uid: Uid(42),
@@ -174,7 +207,16 @@ pub fn dhcp(secs: i64, client_mac: &str, addr: &str, host: &str, vendor_class: &
 }
 
 /// A SYN (or SYN+ACK) with the given IP/TCP fields.
-pub fn syn(secs: i64, from: &str, from_mac: &str, ttl: u8, df: bool, window: u16, opts: &[u8], syn_ack: bool) -> Event {
+pub fn syn(
+    secs: i64,
+    from: &str,
+    from_mac: &str,
+    ttl: u8,
+    df: bool,
+    window: u16,
+    opts: &[u8],
+    syn_ack: bool,
+) -> Event {
     let mut options = [0u8; 40];
     options[..opts.len()].copy_from_slice(opts);
     Event::TcpSyn(Box::new(TcpSynEvent {
