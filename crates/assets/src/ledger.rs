@@ -32,7 +32,10 @@
 //!
 //! Two MACs claiming one address (by ARP or DHCP) within
 //! [`LedgerConfig::conflict_window_secs`] are recorded on both assets; the address
-//! goes to the newer claimant.
+//! goes to the newer claimant. Traffic alone (no claim) does not take an address
+//! from a device that claimed it within the router window: such packets are routed
+//! copies or spoofed, and a device that really moved says so by ARP or DHCP (or, in
+//! captures without either, is followed once the old claim is older than the window).
 //!
 //! # What counts as a sighting
 //!
@@ -645,6 +648,22 @@ impl Ledger {
             asset.ip_history = keep;
             moved
         };
+        // Addresses that local devices showed with their own MACs stay theirs (the
+        // router carried routed copies of their traffic): one pass over the assets,
+        // once per router.
+        let moved_ips: foldhash::HashSet<IpAddr> = moved.iter().map(|u| u.ip).collect();
+        let mut local: Map<IpAddr, (usize, i64)> = Map::default();
+        for (j, a) in self.assets.iter().enumerate() {
+            if j == mi || a.mac.is_none() || a.router.is_some() {
+                continue;
+            }
+            for u in a.ip_history.iter().filter(|u| moved_ips.contains(&u.ip)) {
+                let e = local.entry(u.ip).or_insert((j, u.last_seen));
+                if u.last_seen > e.1 {
+                    *e = (j, u.last_seen);
+                }
+            }
+        }
         for u in moved {
             if let Some(a) = self.assets.get_mut(mi) {
                 a.pkts = a.pkts.saturating_sub(u.pkts);
@@ -653,7 +672,14 @@ impl Ledger {
             if self.by_ip.get(&u.ip) == Some(&mi) {
                 self.by_ip.remove(&u.ip);
             }
-            if let Some(j) = self.remote_asset(u.ip, mac, u.first_seen)
+            let target = match local.get(&u.ip) {
+                Some(&(j, _)) => {
+                    self.by_ip.insert(u.ip, j);
+                    Some(j)
+                }
+                None => self.remote_asset(u.ip, mac, u.first_seen),
+            };
+            if let Some(j) = target
                 && let Some(a) = self.assets.get_mut(j)
             {
                 a.touch(u.first_seen, u.last_seen);
@@ -715,6 +741,22 @@ impl Ledger {
             }
         }
         a.touch(ts, ts);
+        // Mere traffic does not take an address from a device that claimed it by
+        // ARP or DHCP recently (a routed copy, a spoofed packet): conflicts between
+        // claims are recorded by `claim_own`, moves need a claim or time.
+        if !claim.is_own()
+            && let Some(&j) = self.by_ip.get(&ip)
+            && j != i
+            && let Some(holder) = self.assets.get(j)
+            && holder.ip_history.iter().any(|u| {
+                u.ip == ip
+                    && u.claim.is_own()
+                    && ts.saturating_sub(u.last_seen)
+                        <= self.config.router_window_secs.saturating_mul(1_000_000_000)
+            })
+        {
+            return;
+        }
         if self.by_ip.insert(ip, i) != Some(i)
             && !self.pending.is_empty()
             && let Some(facts) = self.pending.remove(&ip)

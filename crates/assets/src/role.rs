@@ -14,10 +14,12 @@
 //!    [`SCADA_MIN_SERVERS`] OT servers.
 //! 5. **historian** — it serves OPC UA (collects process data) and polls nothing.
 //! 6. **hmi** — it polls one to a few OT servers.
-//! 7. **it_host** — it serves or uses IT protocols (DNS, HTTP, TLS, SMB, NetBIOS,
+//! 7. **network_device** — made by a maker of network equipment only (Cisco,
+//!    Juniper, Hirschmann, ...) and serving nothing.
+//! 8. **it_host** — it serves or uses IT protocols (DNS, HTTP, TLS, SMB, NetBIOS,
 //!    DHCP, ...), or names a desktop/server OS.
-//! 8. **iot** — it speaks only discovery or time protocols (SSDP, mDNS, NTP).
-//! 9. **unknown**.
+//! 9. **iot** — it speaks only discovery or time protocols (SSDP, mDNS, NTP).
+//! 10. **unknown**.
 
 use crate::asset::{Asset, Role};
 
@@ -35,6 +37,17 @@ const IT_SERVICES: [&str; 10] = [
     "llmnr",
     "dhcpv6",
     "snmp",
+];
+/// Makers of network equipment only (not of PCs, phones or PLCs as well).
+const NETWORK_VENDORS: [&str; 8] = [
+    "Cisco Systems",
+    "Juniper Networks",
+    "Hirschmann Automation",
+    "Arista Networks",
+    "Extreme Networks",
+    "RuggedCom",
+    "Fortinet",
+    "Palo Alto Networks",
 ];
 const IOT_SERVICES: [&str; 3] = ["ssdp", "mdns", "ntp"];
 
@@ -149,6 +162,15 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
                 "it says it is a {}",
                 asset.attr("device_type").unwrap_or("")
             ),
+        );
+    }
+    if let Some(v) = asset.vendor()
+        && asset.served.is_empty()
+        && NETWORK_VENDORS.iter().any(|n| v.contains(n))
+    {
+        return (
+            Role::NetworkDevice,
+            format!("made by {v}, a maker of network equipment, and serves nothing"),
         );
     }
     let mut it: Vec<&str> = names(&asset.served)

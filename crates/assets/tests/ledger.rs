@@ -651,3 +651,150 @@ fn facts_that_arrive_before_the_traffic_wait_for_their_address() {
     );
     assert_eq!(l.stats().facts_dropped, 0);
 }
+
+#[test]
+fn local_devices_keep_their_addresses_when_a_router_also_carries_them() {
+    // The mirror port sees both VLANs: the PLC's own frames, and the router's routed
+    // copies of the PLC's traffic towards another subnet, with the router's MAC.
+    let mut ev = vec![conn(
+        T2024,
+        1,
+        6,
+        end("10.0.0.99", 40000, "00:1b:1b:00:00:99"),
+        end("10.0.0.10", 502, LOCAL),
+        &["modbus"],
+    )];
+    for i in 0..6u32 {
+        let remote = format!("10.9.0.{}", i + 1);
+        ev.push(conn(
+            T2024 + 1 + i64::from(i),
+            10 + u128::from(i),
+            6,
+            end(&remote, 40000, ROUTER),
+            end("10.0.0.10", 502, LOCAL),
+            &["modbus"],
+        ));
+        ev.push(conn(
+            T2024 + 1 + i64::from(i),
+            20 + u128::from(i),
+            6,
+            end("10.0.0.10", 40000, ROUTER),
+            end(&remote, 80, ROUTER),
+            &["http"],
+        ));
+    }
+    let l = ledger_of(&ev);
+    assert_eq!(l.stats().routers, 1);
+    assert!(
+        l.get(&AssetKey::Ip(ip("10.0.0.10"))).is_none(),
+        "no ip: duplicate of the local PLC"
+    );
+    assert_eq!(
+        l.by_ip(ip("10.0.0.10")).map(|a| a.key),
+        Some(AssetKey::Mac(mac(LOCAL)))
+    );
+    assert_eq!(
+        l.assets()
+            .filter(|a| matches!(a.key, AssetKey::Ip(_)))
+            .count(),
+        6
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event() -> impl Strategy<Value = Event> {
+        let macs = [
+            "00:1b:1b:00:00:01",
+            "00:1b:1b:00:00:02",
+            "00:00:0c:00:00:03",
+            "02:00:00:00:00:04",
+            "01:00:5e:00:00:01",
+            "00:00:00:00:00:00",
+        ];
+        let ips = [
+            "10.0.0.1",
+            "10.0.0.2",
+            "10.0.0.3",
+            "10.0.1.7",
+            "172.16.0.9",
+            "255.255.255.255",
+            "0.0.0.0",
+            "224.0.0.1",
+        ];
+        (
+            0usize..4,
+            0usize..6,
+            0usize..8,
+            0usize..6,
+            0usize..8,
+            0i64..5000,
+            0u16..3,
+        )
+            .prop_map(move |(kind, m1, i1, m2, i2, t, port)| {
+                let (ma, ia, mb, ib) = (macs[m1], ips[i1], macs[m2], ips[i2]);
+                let t = T2024 + t;
+                match kind {
+                    0 => conn(
+                        t,
+                        t as u128,
+                        6,
+                        end(ia, 40000, ma),
+                        end(ib, [502, 102, 80][usize::from(port)], mb),
+                        &["modbus"],
+                    ),
+                    1 => arp(t, ma, ia, ib),
+                    2 => ot(
+                        t,
+                        end(ia, 40000, ma),
+                        end(ib, 502, mb),
+                        "modbus",
+                        Category::Write,
+                    ),
+                    _ => fact(
+                        t,
+                        Some(ia),
+                        Some(ma),
+                        IdentityKind::Firmware,
+                        "V1",
+                        "modbus",
+                    ),
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn invariants_hold_for_any_event_order(events in proptest::collection::vec(event(), 0..120)) {
+            let l = ledger_of(&events);
+            for a in l.assets() {
+                // Keys are consistent and group or zero MACs never become devices.
+                match a.key {
+                    AssetKey::Mac(m) => prop_assert!(a.mac == Some(m) && !m.is_multicast() && m.0 != [0; 6]),
+                    AssetKey::Ip(_) => prop_assert!(a.mac.is_none()),
+                }
+                prop_assert!(a.first_seen <= a.last_seen);
+                for u in &a.ip_history {
+                    prop_assert!(!u.ip.is_multicast() && !u.ip.is_unspecified());
+                }
+            }
+            for s in ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.1.7", "172.16.0.9"] {
+                if let Some(a) = l.by_ip(ip(s)) {
+                    prop_assert!(a.ip_history.iter().any(|u| u.ip == ip(s)), "index points at {} without {s}", a.key);
+                }
+            }
+            // Store rows load back to the same records.
+            let rows = l.to_rows(None);
+            let mut again = Ledger::new(LedgerConfig::default(), Knowledge::builtin());
+            prop_assert!(again.load(&rows).is_empty());
+            let rows2 = again.to_rows(None);
+            prop_assert_eq!(rows.len(), rows2.len());
+            for (x, y) in rows.iter().zip(&rows2) {
+                prop_assert_eq!(&x.detail, &y.detail);
+            }
+        }
+    }
+}
