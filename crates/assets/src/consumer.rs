@@ -24,6 +24,11 @@ pub struct LedgerConsumer {
     jsonl: Option<PathBuf>,
 }
 
+/// A new shared ledger.
+pub fn shared(ledger: Ledger) -> SharedLedger {
+    Arc::new(Mutex::new(ledger))
+}
+
 impl LedgerConsumer {
     /// A consumer feeding `ledger`.
     pub fn new(ledger: SharedLedger) -> LedgerConsumer {

@@ -39,6 +39,6 @@ pub mod role;
 mod serde_util;
 
 pub use asset::{Asset, AssetKey, Role};
-pub use consumer::{LedgerConsumer, SharedLedger};
+pub use consumer::{LedgerConsumer, SharedLedger, shared};
 pub use export::{Lang, write_csv, write_json};
 pub use ledger::{AssetInfo, Knowledge, Ledger, LedgerConfig, LedgerStats, LoadError, to_row};
