@@ -256,9 +256,9 @@ pub struct OtActivity {
     /// Protocols it uses as a client.
     pub used: Vec<OtUse>,
     /// Keys of the OT servers it talks to (at most [`PEERS_CAP`]).
-    pub servers: Vec<String>,
+    pub servers: Vec<AssetKey>,
     /// Keys of its OT clients (at most [`PEERS_CAP`]).
-    pub clients: Vec<String>,
+    pub clients: Vec<AssetKey>,
 }
 
 /// Two devices claimed one address.

@@ -98,6 +98,8 @@ const CARRIED_CAP: usize = 64;
 const PENDING_CAP: usize = 4096;
 /// Facts waiting per address.
 const PENDING_PER_IP: usize = 8;
+/// OT flows whose devices are remembered (the memory is cleared when full).
+const OT_FLOWS_CAP: usize = 4096;
 /// Longest attribute value kept (characters beyond are cut).
 const VALUE_MAX: usize = 256;
 
@@ -297,6 +299,10 @@ pub struct Ledger {
     /// Addresses DHCP servers name as routers.
     gateways: Vec<IpAddr>,
     pending: Map<IpAddr, Vec<PendingFact>>,
+    /// Devices of recent OT flows: uid → (client, server).
+    ot_flows: Map<Uid, (Option<usize>, Option<usize>)>,
+    /// The last TCP fingerprint of each asset and when its attribute was refreshed.
+    last_sig: Map<usize, (TcpSignature, i64)>,
     remote: usize,
     dirty: Vec<usize>,
     stats: LedgerStats,
@@ -364,6 +370,8 @@ impl Ledger {
             carried: Map::default(),
             gateways: Vec::new(),
             pending: Map::default(),
+            last_sig: Map::default(),
+            ot_flows: Map::default(),
             remote: 0,
             dirty: Vec::new(),
             stats: LedgerStats::default(),
@@ -639,6 +647,7 @@ impl Ledger {
         });
         self.stats.routers += 1;
         self.carried.remove(&mac);
+        self.ot_flows.clear();
         let moved: Vec<IpUse> = {
             let own = &self.own;
             let (keep, moved): (Vec<IpUse>, Vec<IpUse>) = asset
@@ -825,10 +834,10 @@ impl Ledger {
             .names()
             .filter(|n| OT_PROTOCOLS.contains(n))
             .collect();
-        let key_of = |ledger: &Ledger, i: Option<usize>, addr: Option<IpAddr>| -> Option<String> {
+        let key_of = |ledger: &Ledger, i: Option<usize>, addr: Option<IpAddr>| {
             i.and_then(|i| ledger.assets.get(i))
-                .map(|a| a.key.to_string())
-                .or_else(|| addr.map(|a| format!("ip:{a}")))
+                .map(|a| a.key)
+                .or_else(|| addr.map(AssetKey::Ip))
         };
         let (orig_key, resp_key) = if ot.is_empty() {
             (None, None)
@@ -841,13 +850,13 @@ impl Ledger {
         if let Some(i) = orig {
             self.service(i, false, c.proto, c.resp.port, c.services, first, last);
             for p in &ot {
-                self.ot_use(i, false, p, None, true, first, resp_key.as_deref());
+                self.ot_use(i, false, p, None, true, first, resp_key);
             }
         }
         if let (Some(i), true) = (resp, served) {
             self.service(i, true, c.proto, c.resp.port, c.services, first, last);
             for p in &ot {
-                self.ot_use(i, true, p, None, true, first, orig_key.as_deref());
+                self.ot_use(i, true, p, None, true, first, orig_key);
             }
         }
     }
@@ -907,7 +916,7 @@ impl Ledger {
         category: Option<&str>,
         flow: bool,
         ts: i64,
-        peer: Option<&str>,
+        peer: Option<AssetKey>,
     ) {
         let Some(a) = self.assets.get_mut(i) else {
             return;
@@ -957,9 +966,9 @@ impl Ledger {
             } else {
                 &mut a.ot.servers
             };
-            if let Err(p) = peers.binary_search_by(|x| x.as_str().cmp(peer)) {
+            if let Err(p) = peers.binary_search(&peer) {
                 if peers.len() < PEERS_CAP {
-                    peers.insert(p, peer.to_string());
+                    peers.insert(p, peer);
                     changed = true;
                 } else {
                     a.dropped.peers += 1;
@@ -985,23 +994,39 @@ impl Ledger {
 
     fn on_ot(&mut self, o: &OtEvent) {
         let ts = o.op.ts;
-        let client = self.sight(o.orig.map(|x| x.0), o.orig_l2, ts, Claim::Traffic);
-        let server = if o.op.status == Status::NoResponse {
-            None
-        } else {
-            self.sight(o.resp.map(|x| x.0), o.resp_l2, ts, Claim::Traffic)
+        let answered = o.op.status != Status::NoResponse;
+        // A flow's requests all come from the same two devices: resolve them once
+        // per flow (the connection record updates their times and counters).
+        let cached = self
+            .ot_flows
+            .get(&o.uid)
+            .copied()
+            .filter(|(_, s)| s.is_some() || !answered);
+        let (client, server) = match cached {
+            Some((c, s)) => (c, s.filter(|_| answered)),
+            None => {
+                let client = self.sight(o.orig.map(|x| x.0), o.orig_l2, ts, Claim::Traffic);
+                let server = if answered {
+                    self.sight(o.resp.map(|x| x.0), o.resp_l2, ts, Claim::Traffic)
+                } else {
+                    None
+                };
+                if self.ot_flows.len() >= OT_FLOWS_CAP {
+                    self.ot_flows.clear();
+                }
+                self.ot_flows.insert(o.uid, (client, server));
+                (client, server)
+            }
         };
-        let key = |ledger: &Ledger, i: Option<usize>| {
-            i.and_then(|i| ledger.assets.get(i))
-                .map(|a| a.key.to_string())
-        };
+        let key =
+            |ledger: &Ledger, i: Option<usize>| i.and_then(|i| ledger.assets.get(i)).map(|a| a.key);
         let (ck, sk) = (key(self, client), key(self, server));
         let cat = o.op.function.category.as_str();
         if let Some(c) = client {
-            self.ot_use(c, false, o.op.protocol, Some(cat), false, ts, sk.as_deref());
+            self.ot_use(c, false, o.op.protocol, Some(cat), false, ts, sk);
         }
         if let Some(s) = server {
-            self.ot_use(s, true, o.op.protocol, Some(cat), false, ts, ck.as_deref());
+            self.ot_use(s, true, o.op.protocol, Some(cat), false, ts, ck);
         }
     }
 
@@ -1231,11 +1256,20 @@ impl Ledger {
             ts: e.ts,
             uid: Some(e.uid),
         };
-        let text = sig.to_string();
-        if self.assets.get(i).and_then(|a| a.attr("tcp_signature")) == Some(text.as_str()) {
-            self.set_attr(i, "tcp_signature", &text, 50, src);
-            return; // same fingerprint as before: same answer
+        // The same fingerprint as this device's last: the same answer. Refresh the
+        // attribute's time once a minute, not per SYN.
+        if let Some((last, at)) = self.last_sig.get_mut(&i)
+            && *last == sig
+        {
+            if e.ts.saturating_sub(*at) >= 60_000_000_000 {
+                *at = e.ts;
+                let text = sig.to_string();
+                self.set_attr(i, "tcp_signature", &text, 50, src);
+            }
+            return;
         }
+        let text = sig.to_string();
+        self.last_sig.insert(i, (sig.clone(), e.ts));
         self.set_attr(i, "tcp_signature", &text, 50, src);
         if let Some(m) = self.knowledge.p0f.matches(&sig) {
             let confidence = match (m.generic, m.fuzzy) {
