@@ -53,6 +53,7 @@
 //! hostnames, services, peers and conflicts are capped likewise, and attribute
 //! histories keep [`crate::attr::HISTORY_CAP`] changes.
 
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 use mamori_dissect::it::dhcp::DhcpRecord;
@@ -299,6 +300,8 @@ pub struct Ledger {
     /// Addresses DHCP servers name as routers.
     gateways: Vec<IpAddr>,
     pending: Map<IpAddr, Vec<PendingFact>>,
+    /// Assets loaded from the store: hash of the stored record and its run.
+    loaded: Map<AssetKey, (u64, Option<RunId>)>,
     /// Devices of recent OT flows: uid → (client, server).
     ot_flows: Map<Uid, (Option<usize>, Option<usize>)>,
     /// The last TCP fingerprint of each asset and when its attribute was refreshed.
@@ -372,6 +375,7 @@ impl Ledger {
             pending: Map::default(),
             last_sig: Map::default(),
             ot_flows: Map::default(),
+            loaded: Map::default(),
             remote: 0,
             dirty: Vec::new(),
             stats: LedgerStats::default(),
@@ -1309,11 +1313,36 @@ impl Ledger {
 
     // ---- the store -------------------------------------------------------------
 
-    /// Rows for the store, by key, each with its full record as `detail`.
+    /// Rows for the store, by key, each with its full record as `detail`. An asset
+    /// loaded from the store and not changed since keeps its stored `updated_run`;
+    /// the others get `run`.
     pub fn to_rows(&self, run: Option<RunId>) -> Vec<AssetRow> {
+        self.rows(run, false)
+    }
+
+    /// Only the rows that changed since [`Ledger::load`] (all of them for assets
+    /// new in this run): what a store update needs to write.
+    pub fn changed_rows(&self, run: Option<RunId>) -> Vec<AssetRow> {
+        self.rows(run, true)
+    }
+
+    fn rows(&self, run: Option<RunId>, only_changed: bool) -> Vec<AssetRow> {
+        let hasher = foldhash::fast::FixedState::default();
         self.assets_by_key()
             .into_iter()
-            .map(|a| to_row(a, run))
+            .filter_map(|a| {
+                let mut row = to_row(a, run);
+                match self.loaded.get(&a.key) {
+                    Some((hash, stored_run)) if *hash == hasher.hash_one(&row.detail) => {
+                        if only_changed {
+                            return None;
+                        }
+                        row.updated_run = *stored_run;
+                    }
+                    _ => {}
+                }
+                Some(row)
+            })
             .collect()
     }
 
@@ -1325,7 +1354,11 @@ impl Ledger {
         let mut errors = Vec::new();
         for row in rows {
             match Asset::from_json(&row.detail) {
-                Ok(a) => self.insert_loaded(a),
+                Ok(a) => {
+                    let hash = foldhash::fast::FixedState::default().hash_one(&row.detail);
+                    self.loaded.insert(a.key, (hash, row.updated_run));
+                    self.insert_loaded(a);
+                }
                 Err(source) => {
                     self.stats.load_errors += 1;
                     errors.push(LoadError {

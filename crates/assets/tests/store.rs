@@ -118,3 +118,56 @@ fn unreadable_rows_are_reported_not_fatal() {
     assert_eq!(l.stats().load_errors, 1);
     assert!(l.is_empty());
 }
+
+#[test]
+fn unchanged_assets_keep_their_run_and_are_not_rewritten() {
+    let mut l1 = Ledger::new(LedgerConfig::default(), Knowledge::builtin());
+    for e in [
+        conn(
+            T2024,
+            1,
+            6,
+            end("10.0.0.1", 50000, HMI),
+            end("10.0.0.2", 502, PLC),
+            &["modbus"],
+        ),
+        conn(
+            T2024,
+            2,
+            6,
+            end("10.0.0.1", 50001, HMI),
+            end("10.0.0.3", 502, "00:80:f4:00:00:03"),
+            &["modbus"],
+        ),
+    ] {
+        l1.observe(&e);
+    }
+    l1.finish();
+    let run1 = Some(mamori_store::RunId(1));
+    let stored = l1.to_rows(run1);
+    let mut l2 = Ledger::new(LedgerConfig::default(), Knowledge::builtin());
+    assert!(l2.load(&stored).is_empty());
+    assert!(l2.changed_rows(Some(mamori_store::RunId(2))).is_empty());
+    // The second run sees only the first PLC again.
+    l2.observe(&conn(
+        T2024 + 60,
+        3,
+        6,
+        end("10.0.0.1", 50002, HMI),
+        end("10.0.0.2", 502, PLC),
+        &["modbus"],
+    ));
+    l2.finish();
+    let changed: Vec<String> = l2
+        .changed_rows(Some(mamori_store::RunId(2)))
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(changed, vec![format!("mac:{PLC}"), format!("mac:{HMI}")]);
+    let all = l2.to_rows(Some(mamori_store::RunId(2)));
+    let untouched = all
+        .iter()
+        .find(|r| r.key == "mac:00:80:f4:00:00:03")
+        .expect("row");
+    assert_eq!(untouched.updated_run, run1);
+}
