@@ -21,6 +21,29 @@
 //! [`Ledger::load`] to carry on from a stored ledger), CSV and JSON exports
 //! ([`export`]). [`LedgerConsumer`] plugs the ledger into `run_files`.
 //!
+//! # Wiring
+//!
+//! ```no_run
+//! use mamori_assets::{Knowledge, Lang, Ledger, LedgerConfig, LedgerConsumer, shared};
+//! use mamori_store::{AssetQuery, LedgerStore, SqliteStore};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = SqliteStore::open("mamori.db")?;
+//! let (knowledge, _notes) = Knowledge::system(); // + /etc/p0f/p0f.fp, Wireshark's manuf
+//! let mut ledger = Ledger::new(LedgerConfig::default(), knowledge);
+//! ledger.load(&store.assets(&AssetQuery::default())?); // carry on from the last run
+//! let ledger = shared(ledger);
+//! let consumer = LedgerConsumer::new(ledger.clone()).with_jsonl("out/assets.jsonl".into());
+//! // ... run_files(&config, vec![Box::new(consumer), ...], &progress)?;
+//! # drop(consumer);
+//! let l = ledger.lock().map_err(|_| "poisoned")?;
+//! store.upsert_assets(&l.changed_rows(None))?; // Some(run id) in analyze
+//! let rows = store.assets(&AssetQuery::default())?;
+//! mamori_assets::write_csv(std::io::stdout().lock(), &rows, Lang::Ja)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The generated tables are made by `tests/generate.rs` (see its docs); a test checks
 //! that the committed tables are what the generators make of their sources.
 
