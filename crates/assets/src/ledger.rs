@@ -49,7 +49,9 @@
 //!
 //! [`LedgerConfig::max_assets`] assets in all, of which at most
 //! [`LedgerConfig::max_remote`] `ip:` assets; new assets beyond are refused and
-//! counted in [`LedgerStats`]. Per asset: [`crate::asset::IPS_CAP`] addresses,
+//! counted in [`LedgerStats`]; the address indexes hold at most
+//! [`LedgerConfig::max_addresses`] addresses and forget what an asset's address cap
+//! drops. Per asset: [`crate::asset::IPS_CAP`] addresses,
 //! hostnames, services, peers and conflicts are capped likewise, and attribute
 //! histories keep [`crate::attr::HISTORY_CAP`] changes.
 
@@ -118,6 +120,9 @@ pub struct LedgerConfig {
     pub router_window_secs: i64,
     /// Two ARP/DHCP claims of one address by two MACs this close are a conflict.
     pub conflict_window_secs: i64,
+    /// Addresses indexed (address → asset, address → claiming MAC); new ones
+    /// beyond are still kept on their assets but not indexed (counted).
+    pub max_addresses: usize,
 }
 
 impl Default for LedgerConfig {
@@ -128,6 +133,7 @@ impl Default for LedgerConfig {
             router_min_ips: 4,
             router_window_secs: 600,
             conflict_window_secs: 300,
+            max_addresses: 400_000,
         }
     }
 }
@@ -219,6 +225,8 @@ pub struct LedgerStats {
     pub assets_refused: u64,
     /// New `ip:` assets refused at `max_remote`.
     pub remote_refused: u64,
+    /// Addresses not indexed at `max_addresses`.
+    pub addresses_refused: u64,
     /// MACs taken for routers.
     pub routers: u64,
     /// Address conflicts recorded.
@@ -598,6 +606,10 @@ impl Ledger {
                 }
             }
         }
+        if !self.own.contains_key(&ip) && self.own.len() >= self.config.max_addresses {
+            self.stats.addresses_refused += 1;
+            return;
+        }
         self.own.insert(ip, (mac, ts));
         // A router that claims an address keeps it.
         if let Some(list) = self.carried.get_mut(&mac) {
@@ -739,7 +751,16 @@ impl Ledger {
                         .min_by_key(|(_, u)| u.last_seen)
                         .map(|(p, _)| p)
                     {
-                        a.ip_history.remove(pos);
+                        let old = a.ip_history.remove(pos).ip;
+                        // The indexes forget what the asset forgot.
+                        if self.by_ip.get(&old) == Some(&i) {
+                            self.by_ip.remove(&old);
+                        }
+                        if let Some(m) = a.mac
+                            && self.own.get(&old).is_some_and(|(o, _)| *o == m)
+                        {
+                            self.own.remove(&old);
+                        }
                     }
                     a.dropped.ips += 1;
                 }
@@ -768,6 +789,10 @@ impl Ledger {
                         <= self.config.router_window_secs.saturating_mul(1_000_000_000)
             })
         {
+            return;
+        }
+        if !self.by_ip.contains_key(&ip) && self.by_ip.len() >= self.config.max_addresses {
+            self.stats.addresses_refused += 1;
             return;
         }
         if self.by_ip.insert(ip, i) != Some(i)

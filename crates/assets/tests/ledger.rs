@@ -798,3 +798,25 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn one_mac_claiming_endless_addresses_stays_bounded() {
+    let cfg = LedgerConfig {
+        max_addresses: 100,
+        ..LedgerConfig::default()
+    };
+    let mut l = Ledger::new(cfg, Knowledge::builtin());
+    let spoofer = "00:1b:1b:66:66:66";
+    for i in 0..1000u32 {
+        let a = format!("10.{}.{}.{}", i / 250 / 250, (i / 250) % 250, i % 250 + 1);
+        l.observe(&arp(T2024 + i64::from(i), spoofer, &a, "10.0.0.1"));
+    }
+    l.finish();
+    let a = l.by_mac(mac(spoofer)).expect("spoofer");
+    assert_eq!(a.ip_history.len(), mamori_assets::asset::IPS_CAP);
+    assert_eq!(a.dropped.ips, 1000 - mamori_assets::asset::IPS_CAP as u64);
+    // Only the addresses the asset still holds are indexed.
+    assert!(l.by_ip(ip("10.0.0.1")).is_none());
+    assert!(l.by_ip(ip("10.0.3.250")).is_some());
+    assert_eq!(l.stats().addresses_refused, 0);
+}
