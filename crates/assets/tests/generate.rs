@@ -51,8 +51,11 @@ fn csv_fields(line: &str) -> Vec<String> {
     out
 }
 
+/// Collapses white space and drops the trailing commas some registrations carry
+/// (`Siemens AG,`).
 fn clean_name(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    joined.trim_end_matches([',', ' ']).to_string()
 }
 
 /// The generated OUI table's text, or `None` when the IEEE files are absent.
