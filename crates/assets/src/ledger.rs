@@ -303,8 +303,9 @@ pub struct Ledger {
     by_ip: Map<IpAddr, usize>,
     /// ARP/DHCP claims: address → (MAC, last claim).
     own: Map<IpAddr, (MacAddr, i64)>,
-    /// Per MAC, foreign address units (IPv4 address, IPv6 /64) and when last carried.
-    carried: Map<MacAddr, Vec<(IpAddr, i64)>>,
+    /// Per asset (by index), foreign address units (IPv4 address, IPv6 /64) its MAC
+    /// carried and when last.
+    carried: Vec<Vec<(IpAddr, i64)>>,
     /// Addresses DHCP servers name as routers.
     gateways: Vec<IpAddr>,
     pending: Map<IpAddr, Vec<PendingFact>>,
@@ -378,7 +379,7 @@ impl Ledger {
             by_key: Map::default(),
             by_ip: Map::default(),
             own: Map::default(),
-            carried: Map::default(),
+            carried: Vec::new(),
             gateways: Vec::new(),
             pending: Map::default(),
             last_sig: Map::default(),
@@ -512,6 +513,7 @@ impl Ledger {
         }
         let i = self.assets.len();
         self.assets.push(asset);
+        self.carried.push(Vec::new());
         self.by_key.insert(key, i);
         self.dirty.push(i);
         Some(i)
@@ -612,7 +614,7 @@ impl Ledger {
         }
         self.own.insert(ip, (mac, ts));
         // A router that claims an address keeps it.
-        if let Some(list) = self.carried.get_mut(&mac) {
+        if let Some(list) = self.carried.get_mut(mi) {
             list.retain(|(u, _)| *u != ip);
         }
     }
@@ -623,7 +625,9 @@ impl Ledger {
             return;
         };
         let window = self.config.router_window_secs.saturating_mul(1_000_000_000);
-        let list = self.carried.entry(mac).or_default();
+        let Some(list) = self.carried.get_mut(mi) else {
+            return;
+        };
         let n = list.len();
         match list.iter_mut().find(|(u, _)| *u == unit) {
             Some(e) => e.1 = e.1.max(ts),
@@ -662,7 +666,9 @@ impl Ledger {
             ),
         });
         self.stats.routers += 1;
-        self.carried.remove(&mac);
+        if let Some(list) = self.carried.get_mut(mi) {
+            *list = Vec::new();
+        }
         self.ot_flows.clear();
         let moved: Vec<IpUse> = {
             let own = &self.own;
@@ -1417,6 +1423,7 @@ impl Ledger {
                 let i = self.assets.len();
                 self.by_key.insert(a.key, i);
                 self.assets.push(a);
+                self.carried.push(Vec::new());
                 i
             }
         };
