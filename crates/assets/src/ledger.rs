@@ -402,7 +402,11 @@ impl Ledger {
             Event::Identity(i) => self.on_identity(i),
             Event::Dhcp(d) => self.on_dhcp(d),
             Event::TcpSyn(t) => self.on_syn(t),
-            Event::Dns(_) | Event::L2Second(_) | Event::RuleHit(_) => {}
+            Event::Dns(_)
+            | Event::L2Second(_)
+            | Event::RuleHit(_)
+            | Event::Http(_)
+            | Event::Tls(_) => {}
         }
         self.refresh_roles();
     }

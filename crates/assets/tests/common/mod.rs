@@ -156,6 +156,7 @@ pub fn ot(
         resp: Some((ip(server.ip), server.port)),
         orig_l2: client.mac.map(mac),
         resp_l2: server.mac.map(mac),
+        aggregate: None,
         op: OtOperation {
             protocol,
             pdu: None,
