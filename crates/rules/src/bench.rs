@@ -84,7 +84,9 @@ pub fn run(rule_count: usize, min_time: Duration) -> BenchReport {
     let t = Instant::now();
     let set = RuleSet::compile(loaded.rules, &Vars::default());
     let compile = t.elapsed();
-    let packets = synth::payloads(PAYLOADS, 7);
+    // One payload in a hundred carries a beacon of the generated rules.
+    let mut packets = synth::payloads(PAYLOADS - PAYLOADS / 100, 7);
+    packets.extend(synth::attack_payloads(&text, PAYLOADS / 100));
     let mut scratch = Scratch::default();
     let mut hits = Vec::new();
     let (mut n, mut bytes, mut passes) = (0u64, 0u64, 0u64);

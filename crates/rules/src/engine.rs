@@ -5,16 +5,22 @@
 //! match it:
 //!
 //! - by transport (TCP, UDP, ICMP, other IP; an `ip` rule is in all four);
-//! - by port: a `->` rule whose destination ports are a short positive list (at most
-//!   [`MAX_GROUP_PORTS`] ports, such as `$HTTP_PORTS` or `502`) is filed under each of
-//!   those destination ports; otherwise one with a short source port list under its
-//!   source ports; every other rule is in the transport's *any-port* group. A packet
-//!   meets at most three groups: any-port, its destination port's, its source port's.
+//! - by destination port: a `->` rule whose destination ports are a short positive
+//!   list (at most [`MAX_GROUP_PORTS`] ports, such as `$HTTP_PORTS` or `502`) is filed
+//!   under each of those ports; the [`MAX_PORT_GROUPS`] ports with the most rules keep
+//!   a group, every other rule is in the transport's *any-port* group (replies, whose
+//!   destination is a client port, meet the any-port group). While the any-port group
+//!   is small ([`MERGE_ANY_LIMIT`]) its rules are copied into every port group, so a
+//!   payload is scanned by exactly one automaton; otherwise a payload to a grouped
+//!   port is scanned twice (its port's group, then the any-port group), which keeps
+//!   memory bounded for large rule sets.
 //!
 //! Each group has one Aho-Corasick automaton (ASCII case-insensitive) over the *fast
 //! pattern* of each of its rules: the content marked `fast_pattern`, or else the
 //! longest positive content. A rule is verified in full only when its fast pattern
-//! occurs in the payload. Rules without a positive content are checked on every
+//! occurs in the payload. Automata are full DFAs (one table lookup per byte, measured
+//! twice as fast as the NFA here) up to [`MAX_DFA_PATTERNS`] patterns per group and
+//! [`DFA_BUDGET`] in all, NFAs beyond. Rules without a positive content are checked on every
 //! packet of their group by header, flow, `dsize` and the rest; [`RuleSetStats`]
 //! counts them, since each costs time on every packet.
 //!
@@ -44,7 +50,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::classtype;
@@ -56,6 +62,18 @@ use crate::parse::{
 
 /// Longest destination (or source) port list a rule may have and still be grouped by port.
 pub const MAX_GROUP_PORTS: usize = 32;
+/// Groups with at most this many fast patterns get a full DFA prefilter (faster,
+/// larger); bigger groups get a contiguous NFA.
+pub const MAX_DFA_PATTERNS: usize = 5_000;
+/// Fast patterns over all groups that may use a DFA; the groups built after the
+/// budget is spent get an NFA (DFAs take several KiB per pattern).
+pub const DFA_BUDGET: usize = 40_000;
+/// The any-port rules are copied into every port group (one scan per payload)
+/// while they are at most this many; otherwise a payload to a grouped port is
+/// scanned twice (its port's group, then the any-port group), to bound memory.
+pub const MERGE_ANY_LIMIT: usize = 1_500;
+/// Destination ports with a group of their own, per transport.
+pub const MAX_PORT_GROUPS: usize = 24;
 /// Searches allowed per rule and payload while backtracking relative matches.
 pub const INSPECTION_BUDGET: u32 = 2048;
 /// Size limit of one compiled `pcre` (the `regex` crate's `size_limit`).
@@ -318,7 +336,7 @@ struct GroupBuilder {
 }
 
 impl GroupBuilder {
-    fn build(mut self) -> Result<Group, String> {
+    fn build(mut self, dfa_budget: &mut usize) -> Result<Group, String> {
         self.patterns.sort_unstable();
         let mut uniq: Vec<Vec<u8>> = Vec::new();
         let mut pattern_rules = Vec::new();
@@ -336,13 +354,23 @@ impl GroupBuilder {
         let ac = if uniq.is_empty() {
             None
         } else {
-            Some(
+            // A full DFA (one table lookup per byte) when it fits, else the
+            // builder's choice (a contiguous NFA).
+            let build = |kind| {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    .kind(kind)
+                    .prefilter(false)
                     .build(&uniq)
-                    .map_err(|e| e.to_string())?,
-            )
+            };
+            let ac = if uniq.len() <= MAX_DFA_PATTERNS && uniq.len() <= *dfa_budget {
+                *dfa_budget -= uniq.len();
+                build(Some(AhoCorasickKind::DFA)).or_else(|_| build(None))
+            } else {
+                build(None)
+            };
+            Some(ac.map_err(|e| e.to_string())?)
         };
         Ok(Group {
             ac,
@@ -353,18 +381,20 @@ impl GroupBuilder {
     }
 }
 
+/// The groups of one transport: per destination port, and the rest.
 #[derive(Default)]
 struct Groups {
     any: Group,
     by_dst: HashMap<u16, Group>,
-    by_src: HashMap<u16, Group>,
+    /// The port groups hold the any-port rules too.
+    merged: bool,
 }
 
 #[derive(Default)]
 struct GroupsBuilder {
     any: GroupBuilder,
     by_dst: HashMap<u16, GroupBuilder>,
-    by_src: HashMap<u16, GroupBuilder>,
+    merged: bool,
 }
 
 /// A compiled, immutable rule set; share it between threads.
@@ -430,37 +460,53 @@ impl RuleSet {
         let mut builders: [GroupsBuilder; 4] = Default::default();
         for (id, (rule, pat)) in compiled.iter().zip(&fast).enumerate() {
             let id = id as u32;
-            let key = if rule.bidirectional {
-                Key::Any
-            } else if let Some(p) = rule.dst_ports.few_ports(MAX_GROUP_PORTS) {
-                Key::Dst(p)
-            } else if let Some(p) = rule.src_ports.few_ports(MAX_GROUP_PORTS) {
-                Key::Src(p)
+            let ports = if rule.bidirectional {
+                None
             } else {
-                Key::Any
+                rule.dst_ports.few_ports(MAX_GROUP_PORTS)
             };
             for (t, bit) in [TCP, UDP, ICMP, OTHER].into_iter().enumerate() {
                 if rule.transports & bit == 0 {
                     continue;
                 }
                 let gb = &mut builders[t];
-                let port_key = if bit == TCP || bit == UDP {
-                    &key
-                } else {
-                    &Key::Any
-                };
                 let add = |g: &mut GroupBuilder| match pat {
                     Some(p) => g.patterns.push((p.clone(), id)),
                     None => g.header_only.push(id),
                 };
-                match port_key {
-                    Key::Any => add(&mut gb.any),
-                    Key::Dst(ports) => ports
+                match (&ports, bit == TCP || bit == UDP) {
+                    (Some(ports), true) => ports
                         .iter()
                         .for_each(|p| add(gb.by_dst.entry(*p).or_default())),
-                    Key::Src(ports) => ports
-                        .iter()
-                        .for_each(|p| add(gb.by_src.entry(*p).or_default())),
+                    _ => add(&mut gb.any),
+                }
+            }
+        }
+        // Keep a group for the ports with the most rules; the rules of the other
+        // ports join the any-port group. Then every port group also takes the
+        // any-port rules, so a payload is scanned by exactly one automaton.
+        for gb in &mut builders {
+            let mut ports: Vec<(usize, u16)> = gb
+                .by_dst
+                .iter()
+                .map(|(p, g)| (g.patterns.len() + g.header_only.len(), *p))
+                .collect();
+            ports.sort_unstable_by(|a, b| b.cmp(a));
+            for &(_, port) in ports.iter().skip(MAX_PORT_GROUPS) {
+                if let Some(g) = gb.by_dst.remove(&port) {
+                    gb.any.patterns.extend(g.patterns);
+                    gb.any.header_only.extend(g.header_only);
+                }
+            }
+            gb.any.patterns.sort_unstable();
+            gb.any.patterns.dedup();
+            gb.any.header_only.sort_unstable();
+            gb.any.header_only.dedup();
+            gb.merged = gb.any.patterns.len() + gb.any.header_only.len() <= MERGE_ANY_LIMIT;
+            if gb.merged {
+                for g in gb.by_dst.values_mut() {
+                    g.patterns.extend(gb.any.patterns.iter().cloned());
+                    g.header_only.extend(gb.any.header_only.iter().copied());
                 }
             }
         }
@@ -472,6 +518,7 @@ impl RuleSet {
             ..Default::default()
         };
         let mut max_patterns = 0;
+        let mut dfa_budget = DFA_BUDGET;
         let mut build = |gb: GroupBuilder, stats: &mut RuleSetStats| -> Group {
             // Building an automaton fails only past its size limits; a group that
             // fails keeps its rules checked by header (slow but correct).
@@ -481,7 +528,7 @@ impl RuleSet {
                 .map(|p| p.1)
                 .chain(gb.header_only.iter().copied())
                 .collect();
-            let g = gb.build().unwrap_or_else(|_| Group {
+            let g = gb.build(&mut dfa_budget).unwrap_or_else(|_| Group {
                 header_only: header_fallback,
                 ..Default::default()
             });
@@ -491,14 +538,10 @@ impl RuleSet {
             g
         };
         let groups = builders.map(|b| Groups {
+            merged: b.merged,
             any: build(b.any, &mut stats),
             by_dst: b
                 .by_dst
-                .into_iter()
-                .map(|(p, g)| (p, build(g, &mut stats)))
-                .collect(),
-            by_src: b
-                .by_src
                 .into_iter()
                 .map(|(p, g)| (p, build(g, &mut stats)))
                 .collect(),
@@ -560,14 +603,17 @@ impl RuleSet {
         }
         scratch.candidates.clear();
         let groups = &self.groups[ctx.proto.index()];
-        collect(&groups.any, ctx.payload, scratch);
-        if ctx.proto.has_ports() {
-            if let Some(g) = groups.by_dst.get(&ctx.dst.1) {
+        match groups
+            .by_dst
+            .get(&ctx.dst.1)
+            .filter(|_| ctx.proto.has_ports())
+        {
+            Some(g) if groups.merged => collect(g, ctx.payload, scratch),
+            Some(g) => {
                 collect(g, ctx.payload, scratch);
+                collect(&groups.any, ctx.payload, scratch);
             }
-            if let Some(g) = groups.by_src.get(&ctx.src.1) {
-                collect(g, ctx.payload, scratch);
-            }
+            None => collect(&groups.any, ctx.payload, scratch),
         }
         scratch.candidates.sort_unstable();
         scratch.candidates.dedup();
@@ -752,12 +798,6 @@ fn inspect(steps: &[CStep], i: usize, payload: &[u8], prev_end: usize, budget: &
             has != d.negated && inspect(steps, i + 1, payload, prev_end, budget)
         }
     }
-}
-
-enum Key {
-    Any,
-    Dst(Vec<u16>),
-    Src(Vec<u16>),
 }
 
 /// The fast pattern of a rule, lower-cased: the positive content marked

@@ -118,7 +118,7 @@ pub fn rules(count: usize, seed: u64) -> String {
                 let path = format!("/{}/{}.php", r.pick(WORDS), r.alnum(n));
                 let ua = r.pick(UAS);
                 format!(
-                    "alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:\"ET MALWARE {fam} CnC Beacon {i}\"; flow:established,to_server; content:\"POST {path}\"; depth:{}; content:\"{word}=\"; distance:0; content:\"User-Agent|3a 20|{ua}\"; nocase; {}",
+                    "alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:\"ET MALWARE {fam} CnC Beacon {i}\"; flow:established,to_server; content:\"POST {path}\"; depth:{}; fast_pattern; content:\"{word}=\"; distance:0; content:\"User-Agent|3a 20|{ua}\"; nocase; {}",
                     path.len() + 5,
                     tail("trojan-activity")
                 )
@@ -127,7 +127,7 @@ pub fn rules(count: usize, seed: u64) -> String {
             22..=33 => {
                 let dir = r.pick(WORDS);
                 format!(
-                    "alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:\"ET MALWARE {fam} Checkin {i}\"; flow:to_server,established; content:\"GET /{dir}/\"; offset:0; depth:{}; fast_pattern; pcre:\"/^GET \\/{dir}\\/[a-z0-9]{{{},{}}}\\.(php|asp|jsp)\\?{word}=[0-9a-f]+/i\"; content:\"Host|3a 20|\"; nocase; {}",
+                    "alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:\"ET MALWARE {fam} Checkin {i}\"; flow:to_server,established; content:\"GET /{dir}/\"; offset:0; depth:{}; content:\"?{word}=\"; distance:0; fast_pattern; pcre:\"/^GET \\/{dir}\\/[a-z0-9]{{{},{}}}\\.(php|asp|jsp)\\?{word}=[0-9a-f]+/i\"; content:\"Host|3a 20|\"; nocase; {}",
                     dir.len() + 6,
                     4 + r.below(4),
                     12 + r.below(8),
@@ -223,10 +223,11 @@ pub fn rules(count: usize, seed: u64) -> String {
                     tail("successful-admin")
                 )
             }
-            // OT: Modbus function codes.
-            96..=97 => format!(
-                "alert tcp any any -> $HOME_NET 502 (msg:\"ET SCADA Modbus function {} {i}\"; flow:established,to_server; content:\"|00 00|\"; offset:2; depth:2; content:\"|{:02X}|\"; offset:7; depth:1; {}",
+            // OT: Modbus function codes (one rule in two hundred).
+            96 if i % 2 == 0 => format!(
+                "alert tcp any any -> $HOME_NET 502 (msg:\"ET SCADA Modbus function {} {i}\"; flow:established,to_server; content:\"|00 00|\"; offset:2; depth:2; content:\"|{:02X} {:02X}|\"; offset:6; depth:2; {}",
                 r.below(128),
+                1 + r.below(247),
                 r.below(128),
                 tail("protocol-command-decode")
             ),
@@ -403,6 +404,43 @@ pub fn payloads(count: usize, seed: u64) -> Vec<Packet> {
             }
         };
         out.push(p);
+    }
+    out
+}
+
+/// Payloads that match the first `max` beacon rules of `rules_text` (from [`rules`]):
+/// each rule's contents in order, joined by a short filler, sent from a `$HOME_NET`
+/// client to an external web server.
+pub fn attack_payloads(rules_text: &str, max: usize) -> Vec<Packet> {
+    let mut out = Vec::new();
+    for line in rules_text
+        .lines()
+        .filter(|l| l.contains("CnC Beacon"))
+        .take(max)
+    {
+        let mut payload = Vec::new();
+        let mut rest = line;
+        while let Some(at) = rest.find("content:\"") {
+            let value = &rest[at + 9..];
+            let mut end = 0;
+            let bytes = value.as_bytes();
+            while end < bytes.len() && bytes[end] != b'"' {
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            let Some(inner) = value.get(..end) else { break };
+            if let Ok(b) = crate::content::decode(inner) {
+                payload.extend_from_slice(&b);
+                payload.extend_from_slice(b" \r\n");
+            }
+            rest = value.get(end..).unwrap_or("");
+        }
+        out.push(Packet {
+            proto: Transport::Tcp,
+            src: (ip(192, 168, 10, 20), 50123),
+            dst: (ip(203, 0, 113, 7), 80),
+            to_server: true,
+            payload,
+        });
     }
     out
 }

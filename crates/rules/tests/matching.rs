@@ -385,6 +385,39 @@ fn many_rules_share_patterns_and_groups() {
 }
 
 #[test]
+fn port_groups_beyond_the_cap_and_a_large_any_group() {
+    // 40 ports with their own rules (more than MAX_PORT_GROUPS) and enough any-port
+    // rules that they are not copied into the port groups: both paths must find all.
+    let mut text = String::new();
+    for i in 0..40u32 {
+        for j in 0..=i {
+            text.push_str(&format!(
+                "alert tcp any any -> any {} (msg:\"p\"; content:\"port{i}\"; sid:{};)\n",
+                1000 + i,
+                10_000 + i * 100 + j
+            ));
+        }
+    }
+    let any_rules = mamori_rules::engine::MERGE_ANY_LIMIT as u32 + 10;
+    for k in 0..any_rules {
+        text.push_str(&format!(
+            "alert tcp any any -> any any (msg:\"a\"; content:\"any{k}z\"; sid:{};)\n",
+            100_000 + k
+        ));
+    }
+    let s = set(&text);
+    for (port, i) in [(1039u16, 39u32), (1000, 0)] {
+        let payload = format!("port{i} any7z");
+        let mut c = ctx(payload.as_bytes());
+        c.dst.1 = port;
+        let got = sids(&s, &c);
+        let mut want: Vec<u32> = (0..=i).map(|j| 10_000 + i * 100 + j).collect();
+        want.push(100_007);
+        assert_eq!(got, want, "port {port}");
+    }
+}
+
+#[test]
 fn rule_set_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<RuleSet>();
