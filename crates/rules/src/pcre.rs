@@ -456,4 +456,16 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{p} -> {}: {e}", tr.pattern));
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn translating_any_pattern_never_panics(p in r"[\\()\[\]{}?*+^$|.a-z0-9:<>!=#'&~\- ]{0,40}", flags in "[ismxAGRE]{0,4}") {
+            if let Ok(t) = translate(&format!("/{p}/{flags}")) {
+                // Whatever we produce either compiles or is refused by `regex` with an error.
+                let _ = regex::bytes::RegexBuilder::new(&t.pattern).unicode(false).size_limit(1 << 20).build();
+            }
+        }
+    }
 }
