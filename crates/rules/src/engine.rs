@@ -214,6 +214,20 @@ pub struct RuleInfo {
     pub line: usize,
 }
 
+impl RuleInfo {
+    /// The first value of `key` in the rule's `metadata` (entries are `key value`,
+    /// comma-separated), e.g. `mitre_ics` gives `T0858` for our OT rules.
+    pub fn metadata_value(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .flat_map(|m| m.split(','))
+            .find_map(|entry| {
+                let (k, v) = entry.trim().split_once(' ')?;
+                (k == key).then_some(v.trim())
+            })
+    }
+}
+
 /// Counts describing a compiled set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleSetStats {

@@ -441,6 +441,13 @@ fn ot_rules() -> RuleSet {
 fn ot_rules_load_with_nothing_skipped() {
     let s = ot_rules();
     assert!(s.len() >= 20, "{} rules", s.len());
+    let stop = (0..s.len() as u32)
+        .filter_map(|i| s.rule(i))
+        .find(|r| r.sid == 9000010)
+        .unwrap();
+    assert_eq!(stop.metadata_value("mitre_ics"), Some("T0858"));
+    assert_eq!(stop.metadata_value("protocol"), Some("s7comm"));
+    assert_eq!(stop.metadata_value("nothing"), None);
     for i in 0..s.len() as u32 {
         let r = s.rule(i).unwrap();
         assert!((9_000_000..10_000_000).contains(&r.sid), "sid {}", r.sid);
