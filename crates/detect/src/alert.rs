@@ -262,7 +262,7 @@ impl Alert {
         };
         for (k, v) in theirs {
             match (k.as_str(), mine.get_mut(&k)) {
-                ("uids" | "names" | "targets", Some(Value::Array(a))) => {
+                ("uids" | "names" | "targets" | "functions", Some(Value::Array(a))) => {
                     if let Value::Array(more) = v {
                         for x in more {
                             if a.len() >= max_uids {

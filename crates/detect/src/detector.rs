@@ -129,6 +129,7 @@ struct Probe {
 #[derive(Debug, Default)]
 struct Bucket {
     value: u64,
+    mac: Option<MacAddr>,
     uids: Vec<String>,
     protocol: Option<&'static str>,
 }
@@ -510,7 +511,7 @@ impl Detector {
         let bytes = c.orig.ip_bytes.saturating_add(c.resp.ip_bytes);
         if c.last_ts.0.saturating_sub(ts) <= SHORT_FLOW_NANOS && bytes > 0 {
             let pair = format!("{}>{}", key.src, key.dst);
-            self.add_volume(pair, "bytes", ts, bytes, &uid, None);
+            self.add_volume(pair, "bytes", ts, bytes, &uid, None, mac_ok(c.orig.l2));
         }
         if probe {
             self.scan_probe(c, oip, rip, uid.clone());
@@ -891,9 +892,10 @@ impl Detector {
         let learning_now = self.is_learning_at(ts);
         let known_pair = self.baseline.knows_protocol(&src, &dst, op.protocol);
         let known_cat = self.baseline.categories.contains(&cat_key);
+        let new_write_alerted = self.ot_command(e, &cat_key, known_cat, &uid);
         if learning_now {
             self.baseline.add_category(cat_key.clone());
-        } else if self.comparing(Kind::NewComm) && !known_cat {
+        } else if self.comparing(Kind::NewComm) && !known_cat && !(known_pair && new_write_alerted) {
             let port = e.resp.map_or(0, |r| r.1);
             let (fp, summary, accept) = if known_pair {
                 (
@@ -922,8 +924,7 @@ impl Detector {
             self.raise(a);
         }
         let pair = format!("{src}>{dst}");
-        self.add_volume(pair, "ops", ts, 1, &uid, Some(op.protocol));
-        self.ot_command(e, &cat_key, known_cat, &uid);
+        self.add_volume(pair, "ops", ts, 1, &uid, Some(op.protocol), mac_ok(e.orig_l2));
     }
 
     fn ends(&self, a: &mut Alert, e: &OtEvent) {
@@ -959,10 +960,13 @@ impl Detector {
             && self.selector_matches(&w.to, e.resp, e.resp_l2)
     }
 
-    fn ot_command(&mut self, e: &OtEvent, cat_key: &CategoryKey, known_cat: bool, uid: &str) {
+    /// Raises the OT command alert, if any; true when the new-write rule raised it
+    /// (the category-level `new_comm` would say the same).
+    fn ot_command(&mut self, e: &OtEvent, cat_key: &CategoryKey, known_cat: bool, uid: &str) -> bool {
         let op = &e.op;
         let category = op.function.category;
         let mut hit: Option<(Severity, String)> = None;
+        let mut new_write = false;
         for w in &self.cfg.ot_command.watch {
             if self.watch_matches(w, e) && !(w.unless_learned && known_cat) {
                 hit = Some((w.severity, w.name.clone().unwrap_or_else(|| "watch list".into())));
@@ -982,17 +986,28 @@ impl Detector {
             && self.comparing(Kind::OtCommand)
         {
             hit = Some((Severity::High, "a write never seen from this host to this target".into()));
+            new_write = true;
         }
         let Some((severity, rule)) = hit else {
-            return;
+            return false;
         };
+        if !self.cfg.detectors.ot_command.enabled {
+            return false;
+        }
         let src = &cat_key.src;
         let dst = &cat_key.dst;
         let mut a = Alert::new(
             Kind::OtCommand,
             severity,
             op.ts,
-            format!("ot_command|{src}|{dst}|{}|{}", op.protocol, op.function.code),
+            // Writes aggregate per function code; control and program operations
+            // per category, so one program download is one alert.
+            match category {
+                Category::Control | Category::Program => {
+                    format!("ot_command|{src}|{dst}|{}|{category}", op.protocol)
+                }
+                _ => format!("ot_command|{src}|{dst}|{}|{}", op.protocol, op.function.code),
+            },
             format!(
                 "{src} sent {} {} ({category}, code {}) to {dst}{}",
                 op.protocol,
@@ -1009,17 +1024,29 @@ impl Detector {
                    "target": op.target, "status": op.status.to_string()}),
         )
         .with("threshold", json!({"rule": rule}))
+        .with("functions", json!([op.function.name]))
         .with("uids", json!([uid]))
         .with("accept", json!({"category": cat_key}));
         self.ends(&mut a, e);
         a.protocol = Some(op.protocol.to_string());
         a.mitre_ics = mitre_for(category, op.function.name);
         self.raise(a);
+        new_write
     }
 
     // ----- volume -----
 
-    fn add_volume(&mut self, pair: String, metric: &'static str, ts: i64, n: u64, uid: &str, protocol: Option<&'static str>) {
+    #[allow(clippy::too_many_arguments)]
+    fn add_volume(
+        &mut self,
+        pair: String,
+        metric: &'static str,
+        ts: i64,
+        n: u64,
+        uid: &str,
+        protocol: Option<&'static str>,
+        mac: Option<MacAddr>,
+    ) {
         let minute = ts.div_euclid(60 * NANOS_PER_SEC);
         if minute < self.minute.saturating_sub(GRACE_MINUTES) {
             self.stats.late_volume += 1;
@@ -1035,6 +1062,9 @@ impl Detector {
         b.value = b.value.saturating_add(n);
         if b.protocol.is_none() {
             b.protocol = protocol;
+        }
+        if b.mac.is_none() {
+            b.mac = mac;
         }
         if b.uids.len() < max_uids && !b.uids.iter().any(|u| u == uid) {
             b.uids.push(uid.to_string());
@@ -1098,6 +1128,7 @@ impl Detector {
             .with("accept", json!({"volume": {"key": key, "value": b.value}}));
             a.src_ip = src.parse().ok();
             a.dst_ip = dst.parse().ok();
+            a.src_mac = b.mac;
             a.protocol = b.protocol.map(str::to_string);
             self.raise(a);
         }
