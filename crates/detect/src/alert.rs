@@ -159,7 +159,13 @@ pub struct Alert {
 
 impl Alert {
     /// A new alert with empty evidence, count 1.
-    pub fn new(kind: Kind, severity: Severity, ts: i64, fingerprint: String, summary: String) -> Self {
+    pub fn new(
+        kind: Kind,
+        severity: Severity,
+        ts: i64,
+        fingerprint: String,
+        summary: String,
+    ) -> Self {
         Alert {
             fingerprint,
             ts,
@@ -257,7 +263,8 @@ impl Alert {
         self.ts = self.ts.min(other.ts);
         self.last_seen = self.last_seen.max(other.last_seen);
         self.learning &= other.learning;
-        let (Value::Object(mine), Value::Object(theirs)) = (&mut self.evidence, other.evidence) else {
+        let (Value::Object(mine), Value::Object(theirs)) = (&mut self.evidence, other.evidence)
+        else {
             return;
         };
         for (k, v) in theirs {
@@ -324,7 +331,8 @@ impl AlertSet {
             self.dropped += 1;
             return;
         }
-        self.index.insert(alert.fingerprint.clone(), self.alerts.len());
+        self.index
+            .insert(alert.fingerprint.clone(), self.alerts.len());
         self.alerts.push(alert);
     }
 
@@ -394,8 +402,19 @@ mod tests {
         a.mitre_ics = Some("T0846");
         let v: Value = serde_json::from_str(&a.to_jsonl()).unwrap();
         for k in [
-            "ts", "id", "kind", "severity", "src_mac", "src_ip", "dst_mac", "dst_ip", "protocol",
-            "summary", "evidence", "mitre_ics", "learning",
+            "ts",
+            "id",
+            "kind",
+            "severity",
+            "src_mac",
+            "src_ip",
+            "dst_mac",
+            "dst_ip",
+            "protocol",
+            "summary",
+            "evidence",
+            "mitre_ics",
+            "learning",
         ] {
             assert!(v.get(k).is_some(), "{k}");
         }

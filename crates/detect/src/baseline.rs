@@ -281,10 +281,19 @@ impl Baseline {
     /// The threshold of a volume key: `max(median + k·MAD, median·min_ratio, floor)`
     /// over the observed minutes of its hour, zeros included; at least an accepted
     /// ceiling.
-    pub fn volume_threshold(&self, key: &str, hour: u8, cfg: &VolumeConfig, floor: u64) -> Threshold {
+    pub fn volume_threshold(
+        &self,
+        key: &str,
+        hour: u8,
+        cfg: &VolumeConfig,
+        floor: u64,
+    ) -> Threshold {
         let minutes = self.minutes.get(usize::from(hour)).copied().unwrap_or(0);
         let (mut values, seen) = match self.volume.get(key) {
-            Some(s) => (s.samples.iter().map(|&v| v as f64).collect::<Vec<_>>(), s.seen),
+            Some(s) => (
+                s.samples.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+                s.seen,
+            ),
             None => (Vec::new(), 0),
         };
         let zeros_total = minutes.saturating_sub(seen);
@@ -331,7 +340,10 @@ impl Baseline {
         if let Some(c) = acc.get("comm")
             && let Ok(key) = serde_json::from_value::<CommKey>(c.clone())
         {
-            done.push(format!("communication {} > {} {}/{}", key.src, key.dst, key.app, key.port));
+            done.push(format!(
+                "communication {} > {} {}/{}",
+                key.src, key.dst, key.app, key.port
+            ));
             self.add_comm(key);
         }
         if let Some(c) = acc.get("category")
@@ -381,7 +393,10 @@ mod tests {
         let back = Baseline::from_json(&b.to_json()).unwrap();
         assert_eq!(back, b);
         let newer = json!({"format": BASELINE_FORMAT + 1}).to_string();
-        assert!(matches!(Baseline::from_json(&newer), Err(BaselineError::Format(_))));
+        assert!(matches!(
+            Baseline::from_json(&newer),
+            Err(BaselineError::Format(_))
+        ));
         assert!(Baseline::from_json("5").is_err());
     }
 
@@ -444,6 +459,9 @@ mod tests {
         assert!(b.devices.contains_key("28:d2:44:00:00:01"));
         let cfg = VolumeConfig::default();
         assert_eq!(b.volume_threshold("k", 0, &cfg, 1).limit, 500.0);
-        assert_eq!(b.accept("new_comm", "fp1", &json!({})), Vec::<String>::new());
+        assert_eq!(
+            b.accept("new_comm", "fp1", &json!({})),
+            Vec::<String>::new()
+        );
     }
 }

@@ -208,7 +208,7 @@ pub struct DnsConfig {
 impl Default for DnsConfig {
     fn default() -> Self {
         DnsConfig {
-            entropy_threshold: 3.2,
+            entropy_threshold: 3.0,
             min_label_len: 10,
             block_list: Vec::new(),
             new_domain_from_ot: true,
@@ -389,7 +389,10 @@ impl DetectConfig {
             ("detect.scan.horizontal_hosts", self.scan.horizontal_hosts),
             ("detect.scan.vertical_ports", self.scan.vertical_ports),
             ("detect.scan.arp_sweep_targets", self.scan.arp_sweep_targets),
-            ("detect.storm.sustain_secs", self.storm.sustain_secs as usize),
+            (
+                "detect.storm.sustain_secs",
+                self.storm.sustain_secs as usize,
+            ),
         ] {
             if v == 0 {
                 return bad(key.into(), "must be at least 1".into());
@@ -400,8 +403,7 @@ impl DetectConfig {
             if z.name.is_empty() || z.name == "internet" {
                 return bad(
                     format!("detect.zones[{i}].name"),
-                    "must be non-empty and not `internet` (reserved for external addresses)"
-                        .into(),
+                    "must be non-empty and not `internet` (reserved for external addresses)".into(),
                 );
             }
             if !names.insert(z.name.as_str()) {
@@ -499,7 +501,11 @@ pub fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         ConfigError::Invalid {
-            key: if path == "." { "(top level)".into() } else { path },
+            key: if path == "." {
+                "(top level)".into()
+            } else {
+                path
+            },
             message: inner.message().trim().to_string(),
         }
     })?;
@@ -529,7 +535,11 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "detect: {} zones, {} conduits, {} watch-list entries, {} blocked domains, learning window {} h",
-            self.zones, self.conduits, self.watch_entries, self.blocked_domains, self.learning_hours
+            self.zones,
+            self.conduits,
+            self.watch_entries,
+            self.blocked_domains,
+            self.learning_hours
         )?;
         if !self.disabled.is_empty() {
             write!(f, ", disabled: {}", self.disabled.join(" "))?;
@@ -628,7 +638,11 @@ to = "plant"
         let s = check_config(text).unwrap();
         assert!(s.zones >= 3, "{s}");
         let parsed = parse(text).unwrap().detect;
-        assert_eq!(parsed.scan, ScanConfig::default(), "the example shows the defaults");
+        assert_eq!(
+            parsed.scan,
+            ScanConfig::default(),
+            "the example shows the defaults"
+        );
         assert_eq!(parsed.volume, VolumeConfig::default());
         assert_eq!(parsed.storm, StormConfig::default());
     }

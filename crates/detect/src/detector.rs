@@ -440,7 +440,10 @@ impl Detector {
             },
         )
         .with("expected", json!("a MAC address the baseline knows"))
-        .with("seen", json!({"mac": mac.to_string(), "ip": ip.map(|i| i.to_string())}))
+        .with(
+            "seen",
+            json!({"mac": mac.to_string(), "ip": ip.map(|i| i.to_string())}),
+        )
         .with(
             "accept",
             json!({"device": {"mac": mac.to_string(), "ip": ip.map(|i| i.to_string()), "ts": ts}}),
@@ -463,7 +466,10 @@ impl Detector {
             self.device(m, Some(oip), ts);
         }
         for ip in [oip, rip] {
-            if self.ranges.is_internal(ip) && !is_group(ip) && self.assets_checked.len() < MAX_BINDINGS {
+            if self.ranges.is_internal(ip)
+                && !is_group(ip)
+                && self.assets_checked.len() < MAX_BINDINGS
+            {
                 if self.assets_checked.insert(ip) {
                     self.eol_check(ip, assets, ts);
                 }
@@ -548,7 +554,11 @@ impl Detector {
         let (oi, ri) = (self.ranges.is_internal(oip), self.ranges.is_internal(rip));
         let mut internet_alerted = false;
         if oi != ri {
-            let (inside, outside, outbound) = if oi { (oip, rip, true) } else { (rip, oip, false) };
+            let (inside, outside, outbound) = if oi {
+                (oip, rip, true)
+            } else {
+                (rip, oip, false)
+            };
             if let Some(info) = assets.by_ip(inside).filter(|i| i.is_ot) {
                 internet_alerted = true;
                 let mut a = Alert::new(
@@ -588,7 +598,9 @@ impl Detector {
         }
         let zone = |ip: IpAddr, internal: bool, mac: Option<MacAddr>| {
             if internal {
-                self.zones.zone_of(Some(ip), mac, c.vlan).map(str::to_string)
+                self.zones
+                    .zone_of(Some(ip), mac, c.vlan)
+                    .map(str::to_string)
             } else {
                 Some("internet".to_string())
             }
@@ -604,7 +616,10 @@ impl Detector {
                 && cd.to == zr
                 && (cd.ports.is_empty() || cd.ports.contains(&c.resp.port))
                 && (cd.protocols.is_empty()
-                    || cd.protocols.iter().any(|p| p == app || c.services.names().any(|s| s == p)))
+                    || cd
+                        .protocols
+                        .iter()
+                        .any(|p| p == app || c.services.names().any(|s| s == p)))
         });
         if allowed {
             return;
@@ -646,7 +661,10 @@ impl Detector {
             format!("{ip} ({}) runs {os}, which is out of support", info.role),
         )
         .with("expected", json!("a supported operating system"))
-        .with("seen", json!({"os": os, "asset": info.key, "role": info.role}));
+        .with(
+            "seen",
+            json!({"os": os, "asset": info.key, "role": info.role}),
+        );
         a.src_ip = Some(ip);
         self.raise(a);
     }
@@ -688,17 +706,45 @@ impl Detector {
         ports.sort_unstable();
         ports.dedup();
         let (kind, seen, threshold, what) = if hosts.len() >= self.cfg.scan.horizontal_hosts {
-            ("horizontal", hosts.len(), self.cfg.scan.horizontal_hosts, format!("{} hosts on {} port {}", hosts.len(), proto_name(c.proto), c.resp.port))
+            (
+                "horizontal",
+                hosts.len(),
+                self.cfg.scan.horizontal_hosts,
+                format!(
+                    "{} hosts on {} port {}",
+                    hosts.len(),
+                    proto_name(c.proto),
+                    c.resp.port
+                ),
+            )
         } else if ports.len() >= self.cfg.scan.vertical_ports {
-            ("vertical", ports.len(), self.cfg.scan.vertical_ports, format!("{} {} ports of {dst}", ports.len(), proto_name(c.proto)))
+            (
+                "vertical",
+                ports.len(),
+                self.cfg.scan.vertical_ports,
+                format!("{} {} ports of {dst}", ports.len(), proto_name(c.proto)),
+            )
         } else {
             return;
         };
-        let uids: Vec<String> = q.iter().rev().take(self.cfg.max_evidence_uids).map(|p| p.uid.clone()).collect();
+        let uids: Vec<String> = q
+            .iter()
+            .rev()
+            .take(self.cfg.max_evidence_uids)
+            .map(|p| p.uid.clone())
+            .collect();
         let targets: Vec<String> = if kind == "horizontal" {
-            hosts.iter().take(self.cfg.max_evidence_uids).map(|h| h.to_string()).collect()
+            hosts
+                .iter()
+                .take(self.cfg.max_evidence_uids)
+                .map(|h| h.to_string())
+                .collect()
         } else {
-            ports.iter().take(self.cfg.max_evidence_uids).map(|p| p.to_string()).collect()
+            ports
+                .iter()
+                .take(self.cfg.max_evidence_uids)
+                .map(|p| p.to_string())
+                .collect()
         };
         let first = q.iter().map(|p| p.ts).min().unwrap_or(ts);
         q.clear();
@@ -707,7 +753,10 @@ impl Detector {
             Severity::High,
             first,
             format!("scan|{src}|{kind}|{}", proto_name(c.proto)),
-            format!("{src} probed {what} within {} s ({kind} scan)", self.cfg.scan.window_secs),
+            format!(
+                "{src} probed {what} within {} s ({kind} scan)",
+                self.cfg.scan.window_secs
+            ),
         )
         .with("expected", json!(format!("fewer than {threshold} probes")))
         .with("seen", json!(seen))
@@ -753,7 +802,14 @@ impl Detector {
                 self.stats.state_overflow += 1;
                 return;
             }
-            self.bindings.insert(ip, Binding { mac, last: Some(ts), prev: None });
+            self.bindings.insert(
+                ip,
+                Binding {
+                    mac,
+                    last: Some(ts),
+                    prev: None,
+                },
+            );
             self.claim(mac, ip);
             return;
         };
@@ -775,7 +831,13 @@ impl Detector {
             self.claim(mac, ip);
             return;
         };
-        let op = if p.operation == 2 { "reply" } else if p.operation == 1 { "request" } else { "other" };
+        let op = if p.operation == 2 {
+            "reply"
+        } else if p.operation == 1 {
+            "request"
+        } else {
+            "other"
+        };
         let mut a = if verdict == Kind::ArpSpoof {
             let mut a = Alert::new(
                 Kind::ArpSpoof,
@@ -849,7 +911,11 @@ impl Detector {
         }
         let first = q.front().map_or(ts, |f| f.0);
         q.clear();
-        let sample: Vec<String> = targets.iter().take(self.cfg.max_evidence_uids).map(|t| t.to_string()).collect();
+        let sample: Vec<String> = targets
+            .iter()
+            .take(self.cfg.max_evidence_uids)
+            .map(|t| t.to_string())
+            .collect();
         let mut a = Alert::new(
             Kind::Scan,
             Severity::High,
@@ -861,7 +927,10 @@ impl Detector {
                 self.cfg.scan.window_secs
             ),
         )
-        .with("expected", json!(format!("fewer than {threshold} addresses")))
+        .with(
+            "expected",
+            json!(format!("fewer than {threshold} addresses")),
+        )
         .with("seen", json!(targets.len()))
         .with("threshold", json!(threshold))
         .with("scan", json!("arp_sweep"))
@@ -895,7 +964,8 @@ impl Detector {
         let new_write_alerted = self.ot_command(e, &cat_key, known_cat, &uid);
         if learning_now {
             self.baseline.add_category(cat_key.clone());
-        } else if self.comparing(Kind::NewComm) && !known_cat && !(known_pair && new_write_alerted) {
+        } else if self.comparing(Kind::NewComm) && !known_cat && !(known_pair && new_write_alerted)
+        {
             let port = e.resp.map_or(0, |r| r.1);
             let (fp, summary, accept) = if known_pair {
                 (
@@ -907,7 +977,12 @@ impl Detector {
                     json!({"category": &cat_key}),
                 )
             } else {
-                let comm = CommKey { src: src.clone(), dst: dst.clone(), app: op.protocol.to_string(), port };
+                let comm = CommKey {
+                    src: src.clone(),
+                    dst: dst.clone(),
+                    app: op.protocol.to_string(),
+                    port,
+                };
                 (
                     format!("new_comm|{src}|{dst}|{}|{port}", op.protocol),
                     format!("first {} conversation from {src} to {dst}", op.protocol),
@@ -924,7 +999,15 @@ impl Detector {
             self.raise(a);
         }
         let pair = format!("{src}>{dst}");
-        self.add_volume(pair, "ops", ts, 1, &uid, Some(op.protocol), mac_ok(e.orig_l2));
+        self.add_volume(
+            pair,
+            "ops",
+            ts,
+            1,
+            &uid,
+            Some(op.protocol),
+            mac_ok(e.orig_l2),
+        );
     }
 
     fn ends(&self, a: &mut Alert, e: &OtEvent) {
@@ -934,7 +1017,12 @@ impl Detector {
         a.dst_mac = mac_ok(e.resp_l2);
     }
 
-    fn selector_matches(&self, sel: &[Selector], addr: Option<(IpAddr, u16)>, mac: Option<MacAddr>) -> bool {
+    fn selector_matches(
+        &self,
+        sel: &[Selector],
+        addr: Option<(IpAddr, u16)>,
+        mac: Option<MacAddr>,
+    ) -> bool {
         let ip = addr.map(|a| a.0);
         sel.is_empty()
             || sel.iter().any(|s| match s {
@@ -954,7 +1042,9 @@ impl Detector {
         let op = &e.op;
         (w.protocols.is_empty() || w.protocols.iter().any(|p| p == op.protocol))
             && (w.categories.is_empty()
-                || w.categories.iter().any(|c| c == op.function.category.as_str()))
+                || w.categories
+                    .iter()
+                    .any(|c| c == op.function.category.as_str()))
             && (w.codes.is_empty() || w.codes.contains(&op.function.code))
             && self.selector_matches(&w.from, e.orig, e.orig_l2)
             && self.selector_matches(&w.to, e.resp, e.resp_l2)
@@ -962,14 +1052,23 @@ impl Detector {
 
     /// Raises the OT command alert, if any; true when the new-write rule raised it
     /// (the category-level `new_comm` would say the same).
-    fn ot_command(&mut self, e: &OtEvent, cat_key: &CategoryKey, known_cat: bool, uid: &str) -> bool {
+    fn ot_command(
+        &mut self,
+        e: &OtEvent,
+        cat_key: &CategoryKey,
+        known_cat: bool,
+        uid: &str,
+    ) -> bool {
         let op = &e.op;
         let category = op.function.category;
         let mut hit: Option<(Severity, String)> = None;
         let mut new_write = false;
         for w in &self.cfg.ot_command.watch {
             if self.watch_matches(w, e) && !(w.unless_learned && known_cat) {
-                hit = Some((w.severity, w.name.clone().unwrap_or_else(|| "watch list".into())));
+                hit = Some((
+                    w.severity,
+                    w.name.clone().unwrap_or_else(|| "watch list".into()),
+                ));
                 break;
             }
         }
@@ -985,7 +1084,10 @@ impl Detector {
             && !known_cat
             && self.comparing(Kind::OtCommand)
         {
-            hit = Some((Severity::High, "a write never seen from this host to this target".into()));
+            hit = Some((
+                Severity::High,
+                "a write never seen from this host to this target".into(),
+            ));
             new_write = true;
         }
         let Some((severity, rule)) = hit else {
@@ -1006,17 +1108,31 @@ impl Detector {
                 Category::Control | Category::Program => {
                     format!("ot_command|{src}|{dst}|{}|{category}", op.protocol)
                 }
-                _ => format!("ot_command|{src}|{dst}|{}|{}", op.protocol, op.function.code),
+                _ => format!(
+                    "ot_command|{src}|{dst}|{}|{}",
+                    op.protocol, op.function.code
+                ),
             },
             format!(
                 "{src} sent {} {} ({category}, code {}) to {dst}{}",
                 op.protocol,
                 op.function.name,
                 op.function.code,
-                if op.target.is_empty() { String::new() } else { format!(" target {}", op.target) }
+                if op.target.is_empty() {
+                    String::new()
+                } else {
+                    format!(" target {}", op.target)
+                }
             ),
         )
-        .with("expected", json!(if known_cat { "" } else { "no such operation in the baseline" }))
+        .with(
+            "expected",
+            json!(if known_cat {
+                ""
+            } else {
+                "no such operation in the baseline"
+            }),
+        )
         .with(
             "seen",
             json!({"protocol": op.protocol, "pdu": op.pdu, "function": op.function.code,
@@ -1074,8 +1190,12 @@ impl Detector {
     /// Judges and learns every bucket of a minute before `before`.
     fn close_buckets(&mut self, before: i64) {
         let mut done: Vec<((String, &'static str, i64), Bucket)> = Vec::new();
-        let keys: Vec<(String, &'static str, i64)> =
-            self.buckets.keys().filter(|k| k.2 < before).cloned().collect();
+        let keys: Vec<(String, &'static str, i64)> = self
+            .buckets
+            .keys()
+            .filter(|k| k.2 < before)
+            .cloned()
+            .collect();
         for k in keys {
             if let Some(b) = self.buckets.remove(&k) {
                 done.push((k, b));
@@ -1094,11 +1214,17 @@ impl Detector {
             if !self.comparing(Kind::VolumeAnomaly) {
                 continue;
             }
-            let floor = if metric == "ops" { self.cfg.volume.floor_ops } else { self.cfg.volume.floor_bytes };
+            let floor = if metric == "ops" {
+                self.cfg.volume.floor_ops
+            } else {
+                self.cfg.volume.floor_bytes
+            };
             let t = match self.thresholds.get(&key) {
                 Some(t) => *t,
                 None => {
-                    let t = self.baseline.volume_threshold(&key, hour, &self.cfg.volume, floor);
+                    let t = self
+                        .baseline
+                        .volume_threshold(&key, hour, &self.cfg.volume, floor);
                     if self.thresholds.len() < MAX_BUCKETS {
                         self.thresholds.insert(key.clone(), t);
                     }
@@ -1108,7 +1234,11 @@ impl Detector {
             if (b.value as f64) <= t.limit {
                 continue;
             }
-            let unit = if metric == "ops" { "OT requests" } else { "IP bytes" };
+            let unit = if metric == "ops" {
+                "OT requests"
+            } else {
+                "IP bytes"
+            };
             let mut a = Alert::new(
                 Kind::VolumeAnomaly,
                 Severity::Medium,
@@ -1160,9 +1290,17 @@ impl Detector {
             let b = b.trim_end_matches('.').to_ascii_lowercase();
             name == b || name.ends_with(&format!(".{b}"))
         });
-        let score = dga::score(&name, self.cfg.dns.entropy_threshold, self.cfg.dns.min_label_len);
+        let score = dga::score(
+            &name,
+            self.cfg.dns.entropy_threshold,
+            self.cfg.dns.min_label_len,
+        );
         let (reason, severity, expected) = if let Some(b) = blocked {
-            (format!("block list ({b})"), Severity::High, json!("no block-listed domain"))
+            (
+                format!("block list ({b})"),
+                Severity::High,
+                json!("no block-listed domain"),
+            )
         } else if score.generated {
             (
                 "generated-looking name".to_string(),
@@ -1176,11 +1314,21 @@ impl Detector {
             && r.protocol == "dns"
             && assets.by_ip(asker).is_some_and(|i| i.is_ot)
         {
-            ("domain never seen before, asked by an OT asset".to_string(), Severity::Medium, json!("a domain the baseline knows"))
+            (
+                "domain never seen before, asked by an OT asset".to_string(),
+                Severity::Medium,
+                json!("a domain the baseline knows"),
+            )
         } else {
             return;
         };
-        let kind_key = if blocked.is_some() { "block" } else if score.generated { "dga" } else { "new" };
+        let kind_key = if blocked.is_some() {
+            "block"
+        } else if score.generated {
+            "dga"
+        } else {
+            "new"
+        };
         let mut a = Alert::new(
             Kind::DnsSuspicious,
             severity,
@@ -1203,7 +1351,11 @@ impl Detector {
         a.src_ip = Some(asker);
         a.dst_ip = Some(server);
         a.protocol = Some(r.protocol.to_string());
-        a.mitre_ics = if kind_key == "dga" { Some("T0869") } else { None };
+        a.mitre_ics = if kind_key == "dga" {
+            Some("T0869")
+        } else {
+            None
+        };
         self.raise(a);
     }
 
@@ -1297,16 +1449,28 @@ impl Detector {
             }
             let ts = (s.second - i64::from(sustain) + 1).saturating_mul(NANOS_PER_SEC);
             let summary = if what == "duplicates" {
-                format!("{value} repeated frames per second for {} s: a layer-2 loop?", self.storm_runs[i])
+                format!(
+                    "{value} repeated frames per second for {} s: a layer-2 loop?",
+                    self.storm_runs[i]
+                )
             } else {
-                format!("{value} {what} frames per second for {} s ({what} storm)", self.storm_runs[i])
+                format!(
+                    "{value} {what} frames per second for {} s ({what} storm)",
+                    self.storm_runs[i]
+                )
             };
-            let mut a = Alert::new(Kind::Storm, Severity::High, ts, format!("storm|{what}"), summary)
-                .with("expected", json!(format!("at most {limit} per second")))
-                .with("seen", json!(value))
-                .with("threshold", json!(limit))
-                .with("frames", json!(s.frames))
-                .with("sustain_secs", json!(sustain));
+            let mut a = Alert::new(
+                Kind::Storm,
+                Severity::High,
+                ts,
+                format!("storm|{what}"),
+                summary,
+            )
+            .with("expected", json!(format!("at most {limit} per second")))
+            .with("seen", json!(value))
+            .with("threshold", json!(limit))
+            .with("frames", json!(s.frames))
+            .with("sustain_secs", json!(sustain));
             a.last_seen = s.second.saturating_mul(NANOS_PER_SEC);
             if what == "broadcast" {
                 a.src_mac = s.top.map(|t| t.0);
@@ -1334,9 +1498,15 @@ mod tests {
     fn mitre_mapping() {
         assert_eq!(mitre_for(Category::Control, "plc_stop"), Some("T0858"));
         assert_eq!(mitre_for(Category::Control, "cold_restart"), Some("T0816"));
-        assert_eq!(mitre_for(Category::Program, "request_download"), Some("T0843"));
+        assert_eq!(
+            mitre_for(Category::Program, "request_download"),
+            Some("T0843")
+        );
         assert_eq!(mitre_for(Category::Program, "start_upload"), Some("T0845"));
-        assert_eq!(mitre_for(Category::Write, "write_single_register"), Some("T0836"));
+        assert_eq!(
+            mitre_for(Category::Write, "write_single_register"),
+            Some("T0836")
+        );
         assert_eq!(mitre_for(Category::Read, "read"), None);
     }
 }

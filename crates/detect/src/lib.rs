@@ -26,8 +26,8 @@ pub mod alert;
 pub mod assets;
 pub mod baseline;
 pub mod config;
-pub mod dga;
 pub mod detector;
+pub mod dga;
 pub mod net;
 
 use std::sync::{Arc, Mutex};

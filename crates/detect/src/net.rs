@@ -34,7 +34,9 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
@@ -157,7 +159,8 @@ impl Ranges {
 
     /// Whether `ip` is inside the site (internal and not forced external).
     pub fn is_internal(&self, ip: IpAddr) -> bool {
-        !self.external.iter().any(|c| c.contains(ip)) && self.internal.iter().any(|c| c.contains(ip))
+        !self.external.iter().any(|c| c.contains(ip))
+            && self.internal.iter().any(|c| c.contains(ip))
     }
 }
 
@@ -191,9 +194,9 @@ impl FromStr for Selector {
         if let Some(m) = parse_mac(s) {
             return Ok(Selector::Mac(m));
         }
-        s.parse::<Cidr>().map(Selector::Net).map_err(|_| {
-            format!("`{s}` is neither an IP, a network, a MAC nor `zone:NAME`")
-        })
+        s.parse::<Cidr>()
+            .map(Selector::Net)
+            .map_err(|_| format!("`{s}` is neither an IP, a network, a MAC nor `zone:NAME`"))
     }
 }
 
@@ -259,7 +262,12 @@ impl Zones {
     }
 
     /// The first zone that claims a host (asset lists first, then subnets, then VLANs).
-    pub fn zone_of(&self, ip: Option<IpAddr>, mac: Option<MacAddr>, vlan: Option<u16>) -> Option<&str> {
+    pub fn zone_of(
+        &self,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        vlan: Option<u16>,
+    ) -> Option<&str> {
         let by_asset = self.zones.iter().find(|z| {
             z.assets.iter().any(|s| match s {
                 Selector::Net(c) => ip.is_some_and(|ip| c.contains(ip)),
@@ -319,8 +327,14 @@ mod tests {
             "zone:office".parse::<Selector>(),
             Ok(Selector::Zone("office".into()))
         );
-        assert!(matches!("00:1b:1b:01:02:03".parse::<Selector>(), Ok(Selector::Mac(_))));
-        assert!(matches!("10.0.0.1".parse::<Selector>(), Ok(Selector::Net(_))));
+        assert!(matches!(
+            "00:1b:1b:01:02:03".parse::<Selector>(),
+            Ok(Selector::Mac(_))
+        ));
+        assert!(matches!(
+            "10.0.0.1".parse::<Selector>(),
+            Ok(Selector::Net(_))
+        ));
         assert!("zz:1b".parse::<Selector>().is_err());
         let z = Zones::new(vec![
             ZoneDef {

@@ -52,8 +52,14 @@ fn days() -> &'static Days {
         let (normal, _) = sim("normal.pcapng", Scenario::Normal, 1, AttackTiming::Daytime);
         let (incident, truth) = sim("incident.pcapng", Scenario::Incident, 2, packed);
         let (normal2, _) = sim("normal2.pcapng", Scenario::Normal, 7, AttackTiming::Daytime);
-        let (learned, baseline) =
-            analyze(vec![normal], cfg.clone(), None, Mode::Learn, assets.clone(), 1);
+        let (learned, baseline) = analyze(
+            vec![normal],
+            cfg.clone(),
+            None,
+            Mode::Learn,
+            assets.clone(),
+            1,
+        );
         assert!(
             learned.iter().all(|a| a.learning),
             "alerts while learning carry learning=true"
@@ -88,12 +94,19 @@ fn days() -> &'static Days {
 /// its hosts (src MAC, src IP, dst IP where the truth gives them).
 fn expect(kind: &str) {
     let d = days();
-    let wanted: Vec<_> = d.truth.expected_alerts.iter().filter(|e| e.kind == kind).collect();
+    let wanted: Vec<_> = d
+        .truth
+        .expected_alerts
+        .iter()
+        .filter(|e| e.kind == kind)
+        .collect();
     assert!(!wanted.is_empty(), "the ground truth lists {kind}");
     for e in wanted {
         let found = d.incident.iter().any(|a| {
             a.kind.as_str() == kind
-                && e.src_mac.as_ref().is_none_or(|m| a.src_mac.map(|x| x.to_string()).as_ref() == Some(m))
+                && e.src_mac
+                    .as_ref()
+                    .is_none_or(|m| a.src_mac.map(|x| x.to_string()).as_ref() == Some(m))
                 && e.src_ip.is_none_or(|ip| a.src_ip == Some(ip.into()))
                 && e.dst_ip.is_none_or(|ip| a.dst_ip == Some(ip.into()))
                 && !a.learning
@@ -121,8 +134,16 @@ fn scan() {
     // Both the ARP sweep and the SYN scan are seen.
     let d = days();
     let scans: Vec<_> = d.incident.iter().filter(|a| a.kind == Kind::Scan).collect();
-    assert!(scans.iter().any(|a| a.evidence["scan"] == "arp_sweep"), "{}", show(&d.incident));
-    assert!(scans.iter().any(|a| a.evidence["scan"] != "arp_sweep"), "{}", show(&d.incident));
+    assert!(
+        scans.iter().any(|a| a.evidence["scan"] == "arp_sweep"),
+        "{}",
+        show(&d.incident)
+    );
+    assert!(
+        scans.iter().any(|a| a.evidence["scan"] != "arp_sweep"),
+        "{}",
+        show(&d.incident)
+    );
 }
 
 #[test]
@@ -158,7 +179,11 @@ fn arp_spoof() {
 fn volume_anomaly() {
     expect("volume_anomaly");
     let d = days();
-    let v = d.incident.iter().find(|a| a.kind == Kind::VolumeAnomaly).unwrap();
+    let v = d
+        .incident
+        .iter()
+        .find(|a| a.kind == Kind::VolumeAnomaly)
+        .unwrap();
     let seen = v.evidence["seen"].as_f64().unwrap();
     let threshold = v.evidence["threshold"].as_f64().unwrap();
     assert!(seen > threshold, "{}", v.evidence);
@@ -186,7 +211,11 @@ fn baseline_round_trips_through_json() {
 #[test]
 fn another_normal_day_raises_at_most_one_alert() {
     let d = days();
-    assert!(d.normal2.len() <= 1, "normal day raised:\n{}", show(&d.normal2));
+    assert!(
+        d.normal2.len() <= 1,
+        "normal day raised:\n{}",
+        show(&d.normal2)
+    );
 }
 
 #[test]

@@ -38,7 +38,12 @@ impl PlantAssets {
             os_eol: self.eol.iter().any(|e| d.os.contains(e)),
             is_ot: matches!(
                 d.role,
-                Role::Plc | Role::Hmi | Role::Ews | Role::ScadaServer | Role::Historian | Role::RemoteIo
+                Role::Plc
+                    | Role::Hmi
+                    | Role::Ews
+                    | Role::ScadaServer
+                    | Role::Historian
+                    | Role::RemoteIo
             ),
             first_seen: 0,
         }
@@ -51,7 +56,11 @@ impl AssetLookup for PlantAssets {
         self.plant.by_ip(v4).map(|d| self.info(d))
     }
     fn by_mac(&self, mac: MacAddr) -> Option<AssetInfo> {
-        self.plant.devices.iter().find(|d| d.mac == mac).map(|d| self.info(d))
+        self.plant
+            .devices
+            .iter()
+            .find(|d| d.mac == mac)
+            .map(|d| self.info(d))
     }
 }
 
