@@ -283,10 +283,10 @@ impl Alert {
                 }
                 ("seen", Some(old)) => {
                     // Keep the largest observation (volume, probe counts).
-                    if let (Some(o), Some(n)) = (old.as_f64(), v.as_f64()) {
-                        if n > o {
-                            *old = v;
-                        }
+                    if let (Some(o), Some(n)) = (old.as_f64(), v.as_f64())
+                        && n > o
+                    {
+                        *old = v;
                     }
                 }
                 (_, None) => {

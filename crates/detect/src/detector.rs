@@ -361,7 +361,7 @@ impl Detector {
                 self.baseline
                     .add_minute(hour_of(ts, self.cfg.utc_offset_minutes));
             }
-            self.close_buckets(minute - GRACE_MINUTES);
+            self.close_buckets(minute.saturating_sub(GRACE_MINUTES));
         }
         if let Some(until) = self.learn_until
             && ts >= until
@@ -469,10 +469,9 @@ impl Detector {
             if self.ranges.is_internal(ip)
                 && !is_group(ip)
                 && self.assets_checked.len() < MAX_BINDINGS
+                && self.assets_checked.insert(ip)
             {
-                if self.assets_checked.insert(ip) {
-                    self.eol_check(ip, assets, ts);
-                }
+                self.eol_check(ip, assets, ts);
             }
         }
         let app = c
@@ -690,7 +689,7 @@ impl Detector {
             uid,
         });
         let newest = q.iter().map(|p| p.ts).max().unwrap_or(ts);
-        q.retain(|p| p.ts >= newest - window);
+        q.retain(|p| p.ts >= newest.saturating_sub(window));
         let mut hosts: Vec<IpAddr> = q
             .iter()
             .filter(|p| p.proto == c.proto && p.port == c.resp.port)
@@ -899,7 +898,7 @@ impl Detector {
             q.pop_front();
         }
         q.push_back((ts, target, Some(sender)));
-        while q.front().is_some_and(|f| f.0 < ts - window) {
+        while q.front().is_some_and(|f| f.0 < ts.saturating_sub(window)) {
             q.pop_front();
         }
         let mut targets: Vec<Ipv4Addr> = q.iter().map(|x| x.1).collect();
@@ -951,6 +950,10 @@ impl Detector {
         let src = self.ot_endpoint(e.orig, e.orig_l2);
         let dst = self.ot_endpoint(e.resp, e.resp_l2);
         let uid = e.uid.to_string();
+        let (from, to) = (
+            Self::shown(e.orig, e.orig_l2),
+            Self::shown(e.resp, e.resp_l2),
+        );
         let category = op.function.category.as_str();
         let cat_key = CategoryKey {
             src: src.clone(),
@@ -971,7 +974,7 @@ impl Detector {
                 (
                     format!("new_comm|{src}|{dst}|{}|{category}", op.protocol),
                     format!(
-                        "function category `{category}` never seen in {} from {src} to {dst}",
+                        "function category `{category}` never seen in {} from {from} to {to}",
                         op.protocol
                     ),
                     json!({"category": &cat_key}),
@@ -985,7 +988,7 @@ impl Detector {
                 };
                 (
                     format!("new_comm|{src}|{dst}|{}|{port}", op.protocol),
-                    format!("first {} conversation from {src} to {dst}", op.protocol),
+                    format!("first {} conversation from {from} to {to}", op.protocol),
                     json!({"comm": comm, "category": &cat_key}),
                 )
             };
@@ -1008,6 +1011,15 @@ impl Detector {
             Some(op.protocol),
             mac_ok(e.orig_l2),
         );
+    }
+
+    /// How an OT end reads in a summary: its address, or its MAC for layer 2.
+    fn shown(addr: Option<(IpAddr, u16)>, l2: Option<MacAddr>) -> String {
+        match (addr, l2) {
+            (Some((ip, _)), _) => ip.to_string(),
+            (None, Some(m)) => m.to_string(),
+            (None, None) => "unknown".into(),
+        }
     }
 
     fn ends(&self, a: &mut Alert, e: &OtEvent) {
@@ -1096,8 +1108,11 @@ impl Detector {
         if !self.cfg.detectors.ot_command.enabled {
             return false;
         }
-        let src = &cat_key.src;
-        let dst = &cat_key.dst;
+        let (src, dst) = (&cat_key.src, &cat_key.dst);
+        let (from, to) = (
+            Self::shown(e.orig, e.orig_l2),
+            Self::shown(e.resp, e.resp_l2),
+        );
         let mut a = Alert::new(
             Kind::OtCommand,
             severity,
@@ -1114,7 +1129,7 @@ impl Detector {
                 ),
             },
             format!(
-                "{src} sent {} {} ({category}, code {}) to {dst}{}",
+                "{from} sent {} {} ({category}, code {}) to {to}{}",
                 op.protocol,
                 op.function.name,
                 op.function.code,
@@ -1399,10 +1414,10 @@ impl Detector {
     fn l2_second(&mut self, l: &L2SecondEvent) {
         match &mut self.l2 {
             Some(s) if s.second == l.second => {
-                s.frames += l.frames;
-                s.broadcast += l.broadcast;
-                s.multicast += l.multicast;
-                s.duplicates += l.duplicates;
+                s.frames = s.frames.saturating_add(l.frames);
+                s.broadcast = s.broadcast.saturating_add(l.broadcast);
+                s.multicast = s.multicast.saturating_add(l.multicast);
+                s.duplicates = s.duplicates.saturating_add(l.duplicates);
                 if let Some((m, n)) = l.top_broadcaster
                     && s.top.is_none_or(|t| n > t.1)
                 {
@@ -1411,7 +1426,7 @@ impl Detector {
             }
             _ => {
                 if let Some(prev) = self.l2.take() {
-                    if l.second != prev.second + 1 {
+                    if l.second != prev.second.saturating_add(1) {
                         self.judge_second(prev);
                         self.storm_runs = [0; 3];
                     } else {
@@ -1443,11 +1458,14 @@ impl Detector {
                 self.storm_runs[i] = 0;
                 continue;
             }
-            self.storm_runs[i] += 1;
+            self.storm_runs[i] = self.storm_runs[i].saturating_add(1);
             if self.storm_runs[i] < sustain {
                 continue;
             }
-            let ts = (s.second - i64::from(sustain) + 1).saturating_mul(NANOS_PER_SEC);
+            let ts = s
+                .second
+                .saturating_sub(i64::from(sustain) - 1)
+                .saturating_mul(NANOS_PER_SEC);
             let summary = if what == "duplicates" {
                 format!(
                     "{value} repeated frames per second for {} s: a layer-2 loop?",

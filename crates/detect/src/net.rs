@@ -164,7 +164,9 @@ impl Ranges {
     }
 }
 
-/// Whether an address is a group address (multicast or a broadcast).
+/// Whether an address is a group address: multicast, the limited broadcast, or an
+/// IPv4 address ending in .255 (the broadcast of a /24 or shorter prefix; a host
+/// ending in .255 inside a shorter prefix is taken for one too).
 pub fn is_group(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => a.is_multicast() || a.is_broadcast() || a.octets()[3] == 255,

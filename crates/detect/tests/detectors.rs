@@ -185,7 +185,7 @@ fn storm_and_loop_from_layer2_seconds() {
     assert_eq!(storm[0].src_mac, Some(noisy));
     assert_eq!(storm[0].evidence["seen"], 600);
     assert_eq!(storm[0].ts, T0 + 3 * SEC, "starts when the run began");
-    assert_eq!(storm[0].learning, false);
+    assert!(!storm[0].learning);
     // Two seconds of duplicates (1600/s summed) are not yet sustained.
     assert!(!alerts.iter().any(|a| a.evidence["seen"] == 1600));
 
@@ -366,8 +366,10 @@ fn ip_conflict_and_quiet_rebinding() {
 
 #[test]
 fn auto_mode_learns_for_the_window_then_detects() {
-    let mut cfg = mamori_detect::DetectConfig::default();
-    cfg.learning_hours = 1.0;
+    let cfg = mamori_detect::DetectConfig {
+        learning_hours: 1.0,
+        ..Default::default()
+    };
     let mut d = Detector::new(cfg, None, Mode::Auto);
     let arp = |last: u8, secs: i64| {
         let mac = MacAddr([0x00, 0x80, 0xf4, 0, 0, last]);

@@ -229,3 +229,43 @@ fn accepting_alerts_silences_them() {
     assert!(b.devices.len() > d.baseline.devices.len());
     assert_eq!(b.exemptions.len(), d.incident.len());
 }
+
+/// Acceptance 4 at full length: learn a 24-hour normal day, analyse another
+/// (other seed). Minutes in a debug build: run with `--ignored`.
+#[test]
+#[ignore = "a whole simulated day each: minutes"]
+fn full_normal_day_after_learning_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = Arc::new(PlantAssets::new(1));
+    let cfg = plant_config(&assets.plant);
+    let day = |name: &str, seed| {
+        let path = dir.path().join(name);
+        let c = SimConfig {
+            seed,
+            ..SimConfig::new(Scenario::Normal)
+        };
+        simulate(&c, &path).unwrap();
+        path
+    };
+    let (a, b) = (day("a.pcapng", 11), day("b.pcapng", 12));
+    let started = std::time::Instant::now();
+    let (_, baseline) = analyze(vec![a], cfg.clone(), None, Mode::Learn, assets.clone(), 2);
+    let learn_secs = started.elapsed().as_secs_f64();
+    let (alerts, _) = analyze(
+        vec![b],
+        cfg,
+        Some(baseline.clone()),
+        Mode::Detect,
+        assets,
+        2,
+    );
+    eprintln!(
+        "24 h normal day after learning another: {} alerts (learned {} devices, {} comms, {} volume keys in {learn_secs:.1} s)\n{}",
+        alerts.len(),
+        baseline.devices.len(),
+        baseline.comms.len(),
+        baseline.volume.len(),
+        show(&alerts)
+    );
+    assert!(alerts.len() <= 1, "{}", show(&alerts));
+}
