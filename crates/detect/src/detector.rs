@@ -497,7 +497,7 @@ impl Detector {
                 Kind::NewComm,
                 Severity::Medium,
                 ts,
-                format!("new_comm|{}|{}|{}|{}", key.src, key.dst, key.app, key.port),
+                format!("new_comm|{}|{}|{}", key.src, key.dst, key.port),
                 format!(
                     "first {} conversation from {} to {} port {}",
                     key.app, oip, rip, key.port
@@ -987,7 +987,7 @@ impl Detector {
                     port,
                 };
                 (
-                    format!("new_comm|{src}|{dst}|{}|{port}", op.protocol),
+                    format!("new_comm|{src}|{dst}|{port}"),
                     format!("first {} conversation from {from} to {to}", op.protocol),
                     json!({"comm": comm, "category": &cat_key}),
                 )
@@ -1143,7 +1143,7 @@ impl Detector {
         .with(
             "expected",
             json!(if known_cat {
-                ""
+                "operations of this category are in the baseline, but the watch list names them"
             } else {
                 "no such operation in the baseline"
             }),

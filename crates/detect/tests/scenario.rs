@@ -80,6 +80,11 @@ fn days() -> &'static Days {
             assets,
             1,
         );
+        eprintln!(
+            "incident: {} distinct alerts; second normal hour: {} alerts",
+            incident.len(),
+            normal2.len()
+        );
         Days {
             _dir: dir,
             baseline,
