@@ -610,9 +610,12 @@ impl Detector {
         if zo == zr {
             return;
         }
+        // UDP between equal ports (FINS 9600, BACnet 47808, NTP 123) has no telling
+        // originator: the flow's first packet may be the answer. Either direction's
+        // conduit allows it.
+        let symmetric = c.proto == 17 && c.orig.port == c.resp.port;
         let allowed = self.cfg.conduits.iter().any(|cd| {
-            cd.from == zo
-                && cd.to == zr
+            ((cd.from == zo && cd.to == zr) || (symmetric && cd.from == zr && cd.to == zo))
                 && (cd.ports.is_empty() || cd.ports.contains(&c.resp.port))
                 && (cd.protocols.is_empty()
                     || cd

@@ -451,3 +451,58 @@ fn disabled_detectors_and_severity_overrides() {
     );
     assert_eq!(alerts[0].mitre_ics, Some("T0830"));
 }
+
+fn udp_conn(orig: (IpAddr, u16), resp: (IpAddr, u16), secs: i64) -> Event {
+    use mamori_flow::record::{EndReason, Side};
+    let side = |(addr, port): (IpAddr, u16)| Side {
+        addr: Some(addr),
+        port,
+        pkts: 1,
+        ip_bytes: 60,
+        bytes: 32,
+        l2: None,
+    };
+    Event::Conn(mamori_flow::ConnRecord {
+        ts: Timestamp(T0 + secs * SEC),
+        last_ts: Timestamp(T0 + secs * SEC + 1_000_000),
+        uid: Uid(secs as u128 + 7),
+        proto: 17,
+        ipv6: false,
+        orig: side(orig),
+        resp: side(resp),
+        services: mamori_flow::ServiceSet::default(),
+        conn_state: "SF",
+        history: Default::default(),
+        missed_bytes: 0,
+        vlan: None,
+        inner_vlan: None,
+        end_reason: EndReason::Timeout,
+    })
+}
+
+#[test]
+fn zone_conduits_are_directional_except_for_symmetric_udp() {
+    let assets = PlantAssets::new(1);
+    let p = &assets.plant;
+    let (ews, nx, pc) = (ip(p, "ews01"), ip(p, "plc-1-nx"), ip(p, "pc-01"));
+    let mut d = Detector::new(plant_config(p), Some(Baseline::default()), Mode::Detect);
+    let events = [
+        // FINS answers may open the flow: 9600 both ways, either conduit direction.
+        udp_conn((nx, 9600), (ews, 9600), 0),
+        // A PLC on line 1 opening a port in operations: no conduit that way.
+        udp_conn((nx, 40000), (ews, 161), 1),
+        // The office reaching line 1 directly.
+        udp_conn((pc, 50000), (nx, 9600), 2),
+    ];
+    let alerts: Vec<_> = run(&mut d, &events, &assets)
+        .into_iter()
+        .filter(|a| a.kind == Kind::ZoneViolation)
+        .collect();
+    let pairs: Vec<_> = alerts.iter().map(|a| (a.src_ip, a.dst_ip)).collect();
+    assert_eq!(
+        pairs,
+        [(Some(nx), Some(ews)), (Some(pc), Some(nx))],
+        "{}",
+        show(&alerts)
+    );
+}
