@@ -198,6 +198,25 @@ impl Baseline {
         }
     }
 
+    /// The store's row for this baseline (version 0: the store numbers it).
+    /// `created_at` is when it is saved (ns); `note` says why.
+    pub fn to_row(&self, note: &str, created_at: i64) -> mamori_store::BaselineRow {
+        mamori_store::BaselineRow {
+            version: 0,
+            created_at,
+            run: None,
+            window_start: self.window_start,
+            window_end: self.window_end,
+            note: note.to_string(),
+            data: self.to_json(),
+        }
+    }
+
+    /// Reads a stored row.
+    pub fn from_row(row: &mamori_store::BaselineRow) -> Result<Baseline, BaselineError> {
+        Baseline::from_json(&row.data)
+    }
+
     /// Notes a device (its MAC and, if any, an address it used).
     pub fn add_device(&mut self, mac: &str, ip: Option<&str>, ts: i64) {
         if !self.devices.contains_key(mac) && self.full(self.devices.len()) {
@@ -392,6 +411,12 @@ mod tests {
         b.add_minute(3);
         let back = Baseline::from_json(&b.to_json()).unwrap();
         assert_eq!(back, b);
+        let row = b.to_row("learned from test", 9);
+        assert_eq!(
+            (row.version, row.created_at, row.note.as_str()),
+            (0, 9, "learned from test")
+        );
+        assert_eq!(Baseline::from_row(&row).unwrap(), b);
         let newer = json!({"format": BASELINE_FORMAT + 1}).to_string();
         assert!(matches!(
             Baseline::from_json(&newer),

@@ -506,3 +506,44 @@ fn zone_conduits_are_directional_except_for_symmetric_udp() {
         show(&alerts)
     );
 }
+
+/// The whole accept loop through the real store: alerts stored as rows, one
+/// accepted from its row, the new baseline version saved and read back, and the
+/// same traffic raising nothing more.
+#[test]
+fn accept_from_a_stored_alert_and_reload_the_baseline() {
+    use mamori_store::{AlertQuery, LedgerStore, SqliteStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("m.db")).unwrap();
+    let assets = PlantAssets::new(1);
+    let p = &assets.plant;
+    let (pc, nx) = (ip(p, "pc-01"), ip(p, "plc-1-nx"));
+    let traffic = [udp_conn((pc, 50000), (nx, 9600), 0)];
+
+    let mut d = Detector::new(plant_config(p), Some(Baseline::default()), Mode::Detect);
+    let alerts = run(&mut d, &traffic, &assets);
+    let rows: Vec<_> = alerts.iter().map(Alert::to_row).collect();
+    store.add_alerts(&rows).unwrap();
+    let stored = store.alerts(&AlertQuery::default()).unwrap();
+    assert_eq!(stored.len(), alerts.len());
+    assert!(stored.iter().any(|r| r.kind == "zone_violation"));
+
+    let mut baseline = d.baseline().clone();
+    for row in &stored {
+        let evidence: serde_json::Value = serde_json::from_str(&row.evidence).unwrap();
+        assert!(
+            !baseline
+                .accept(&row.kind, &row.fingerprint, &evidence)
+                .is_empty()
+        );
+    }
+    store
+        .save_baseline(&baseline.to_row("accepted", 1))
+        .unwrap();
+    let reloaded = Baseline::from_row(&store.latest_baseline().unwrap().unwrap()).unwrap();
+    assert_eq!(reloaded, baseline);
+
+    let mut d = Detector::new(plant_config(p), Some(reloaded), Mode::Detect);
+    let again = run(&mut d, &traffic, &assets);
+    assert!(again.is_empty(), "{}", show(&again));
+}
