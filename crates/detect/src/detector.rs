@@ -102,6 +102,8 @@ pub enum Mode {
 pub struct DetectStats {
     /// Events observed.
     pub events: u64,
+    /// DNS transactions among them.
+    pub dns: u64,
     /// Connection bytes that arrived after their minute was judged.
     pub late_volume: u64,
     /// State entries refused because a table was full.
@@ -314,7 +316,10 @@ impl Detector {
             Event::Conn(c) => self.conn(c, assets),
             Event::Arp(a) => self.arp(a),
             Event::Ot(o) => self.ot(o),
-            Event::Dns(d) => self.dns(d, assets),
+            Event::Dns(d) => {
+                self.stats.dns += 1;
+                self.dns(d, assets);
+            }
             Event::L2Second(l) => self.l2_second(l),
             Event::RuleHit(h) => self.rule_hit(h),
             Event::Identity(_) | Event::Dhcp(_) | Event::TcpSyn(_) => {}

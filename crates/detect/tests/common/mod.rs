@@ -101,6 +101,19 @@ pub fn analyze(
     assets: Arc<dyn AssetLookup + Send + Sync>,
     threads: usize,
 ) -> (Vec<Alert>, Baseline) {
+    let (alerts, baseline, _) = analyze_stats(inputs, cfg, baseline, mode, assets, threads);
+    (alerts, baseline)
+}
+
+/// [`analyze`], also returning the detector's counters.
+pub fn analyze_stats(
+    inputs: Vec<PathBuf>,
+    cfg: DetectConfig,
+    baseline: Option<Baseline>,
+    mode: Mode,
+    assets: Arc<dyn AssetLookup + Send + Sync>,
+    threads: usize,
+) -> (Vec<Alert>, Baseline, mamori_detect::DetectStats) {
     let detector = Arc::new(Mutex::new(Detector::new(cfg, baseline, mode)));
     let consumer = DetectConsumer::new(Arc::clone(&detector), assets);
     let run = RunConfig {
@@ -110,7 +123,7 @@ pub fn analyze(
     };
     run_files(&run, vec![Box::new(consumer)], &Progress::default()).expect("pipeline runs");
     let d = detector.lock().unwrap();
-    (d.alerts().to_vec(), d.baseline().clone())
+    (d.alerts().to_vec(), d.baseline().clone(), d.stats())
 }
 
 /// One line per alert, for failure messages.
