@@ -92,6 +92,7 @@ fn ot(n: u64, client: u32, server: u32) -> Event {
         resp: Some((addr(server), 502)),
         orig_l2: Some(mac(client)),
         resp_l2: Some(mac(server)),
+        aggregate: None,
         op: OtOperation {
             protocol: "modbus",
             pdu: None,

@@ -310,6 +310,8 @@ impl Detector {
             Event::TcpSyn(t) => t.ts,
             Event::L2Second(l) => l.second.saturating_mul(NANOS_PER_SEC),
             Event::RuleHit(h) => h.ts,
+            Event::Http(h) => h.record.ts,
+            Event::Tls(t) => t.record.ts,
         };
         self.advance(ts);
         match event {
@@ -322,7 +324,11 @@ impl Detector {
             }
             Event::L2Second(l) => self.l2_second(l),
             Event::RuleHit(h) => self.rule_hit(h),
-            Event::Identity(_) | Event::Dhcp(_) | Event::TcpSyn(_) => {}
+            Event::Identity(_)
+            | Event::Dhcp(_)
+            | Event::TcpSyn(_)
+            | Event::Http(_)
+            | Event::Tls(_) => {}
         }
     }
 
