@@ -551,19 +551,25 @@ impl std::fmt::Display for Summary {
 /// `mamori config check FILE`: parses and validates, and summarises.
 pub fn check_config(text: &str) -> Result<Summary, ConfigError> {
     let file = parse(text)?;
-    let d = &file.detect;
-    Ok(Summary {
-        zones: d.zones.len(),
-        conduits: d.conduits.len(),
-        watch_entries: d.ot_command.watch.len(),
-        blocked_domains: d.dns.block_list.len(),
-        disabled: Kind::ALL
-            .iter()
-            .filter(|k| !d.detectors.get(**k).enabled)
-            .map(|k| k.as_str())
-            .collect(),
-        learning_hours: format!("{}", d.learning_hours),
-    })
+    Ok(Summary::of(&file.detect))
+}
+
+impl Summary {
+    /// What a valid `[detect]` section holds.
+    pub fn of(d: &DetectConfig) -> Summary {
+        Summary {
+            zones: d.zones.len(),
+            conduits: d.conduits.len(),
+            watch_entries: d.ot_command.watch.len(),
+            blocked_domains: d.dns.block_list.len(),
+            disabled: Kind::ALL
+                .iter()
+                .filter(|k| !d.detectors.get(**k).enabled)
+                .map(|k| k.as_str())
+                .collect(),
+            learning_hours: format!("{}", d.learning_hours),
+        }
+    }
 }
 
 #[cfg(test)]

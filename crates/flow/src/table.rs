@@ -141,6 +141,11 @@ pub struct Flow<X> {
 }
 
 impl<X> Flow<X> {
+    /// Whether packets were seen in both directions (for TCP, at least the handshake's
+    /// answer): what signature rules call an established flow.
+    pub fn both_directions_seen(&self) -> bool {
+        self.dirs[0].pkts > 0 && self.dirs[1].pkts > 0
+    }
     /// The flow's key.
     pub fn key(&self) -> &FlowKey {
         &self.key

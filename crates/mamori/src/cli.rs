@@ -47,14 +47,13 @@ pub(crate) struct PathOptions {
     /// Flows only: do not run the application dissectors (no `ot.jsonl`, no `service`).
     #[arg(long)]
     pub(crate) no_dissect: bool,
-    /// The store (SQLite file) that records runs and flow aggregates.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "mamori.db",
-        env = "MAMORI_DB"
-    )]
-    pub(crate) db: std::path::PathBuf,
+    /// The store (SQLite file): runs, flow aggregates, assets, alerts, baselines
+    /// [default: the config's `store.path`, else mamori.db].
+    #[arg(long, value_name = "FILE", env = "MAMORI_DB")]
+    pub(crate) db: Option<PathBuf>,
+    /// The configuration file [default: ./mamori.toml when it exists].
+    #[arg(long, value_name = "FILE", env = "MAMORI_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
     /// Do not write to the store (logs and summary only).
     #[arg(long, env = "MAMORI_NO_DB", value_parser = clap::builder::BoolishValueParser::new())]
     pub(crate) no_db: bool,
@@ -65,6 +64,10 @@ pub(crate) struct AnalyzeArgs {
     /// Capture files, glob patterns or folders.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<String>,
+    /// Learn: everything seen becomes the baseline (a new version of it), and the
+    /// detectors that compare with the baseline stay quiet.
+    #[arg(long)]
+    pub(crate) learn: bool,
     #[command(flatten)]
     pub(crate) path: PathOptions,
 }
@@ -89,6 +92,9 @@ pub(crate) struct DemoArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Configuration file for the detectors (default: ./mamori.toml when it exists).
+    #[arg(long, value_name = "FILE", env = "MAMORI_CONFIG")]
+    pub(crate) config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -4,10 +4,13 @@
 //! crates' configurations, runs them, and reports. Library crates return typed errors;
 //! here they become `anyhow` errors with context, printed once, with a non-zero exit.
 
+mod analysis;
 mod cli;
 mod cmd;
+mod config;
 mod inputs;
 mod report;
+mod signatures;
 mod store_sink;
 
 use std::process::ExitCode;

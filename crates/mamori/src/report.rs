@@ -7,6 +7,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mamori_pipeline::{Progress, RunOutcome};
 
+use crate::analysis::Findings;
+
 /// Shows a progress bar on a terminal while `work` runs; nothing otherwise.
 pub(crate) fn with_progress<T>(
     quiet: bool,
@@ -48,12 +50,20 @@ pub(crate) fn with_progress<T>(
     })
 }
 
-/// The summary line: packets, bytes, flows, elapsed, packets/s, Gbit/s.
-pub(crate) fn summary_line(outcome: &RunOutcome) -> String {
+/// The summary line: packets, bytes, flows, assets, alerts, elapsed, packets/s,
+/// Gbit/s (assets and alerts when the ledger and detectors ran).
+pub(crate) fn summary_line(outcome: &RunOutcome, findings: Option<&Findings>) -> String {
     let s = &outcome.stats;
     let secs = outcome.elapsed.as_secs_f64().max(1e-9);
+    let found = findings.map_or_else(String::new, |f| {
+        let [low, medium, high, critical] = f.by_severity;
+        format!(
+            "{} assets, {} alerts ({critical} critical, {high} high, {medium} medium, {low} low), ",
+            f.assets, f.alerts
+        )
+    });
     format!(
-        "{} packets, {} bytes, {} flows, {} duplicates, {} undecodable, {} evicted; {:.2}s, {:.0} packets/s, {:.3} Gbit/s ({} thread{}, peak RSS {} MiB)",
+        "{} packets, {} bytes, {} flows, {found}{} duplicates, {} undecodable, {} evicted; {:.2}s, {:.0} packets/s, {:.3} Gbit/s ({} thread{}, peak RSS {} MiB)",
         s.packets,
         s.wire_bytes,
         s.flows.created,

@@ -27,7 +27,8 @@ use mamori_flow::{ConnRecord, Direction, ServiceSet, Uid};
 use mamori_wire::decode::{IpPacket, MacAddr, TcpSegment};
 
 use crate::event::{
-    Aggregate, DnsEvent, Event, FlowEnds, HttpEvent, IdentityEvent, OtEvent, TcpSynEvent, TlsEvent,
+    Aggregate, DnsEvent, Event, FlowEnds, HttpEvent, IdentityEvent, OtEvent, RuleHitEvent,
+    TcpSynEvent, TlsEvent,
 };
 
 /// A flow's identity as the flow table holds it, copied cheaply per packet and
@@ -406,6 +407,8 @@ pub struct FlowApp {
     server_is_orig: bool,
     /// SYN fingerprints taken (bit 0: SYN, bit 1: SYN+ACK).
     syn_seen: u8,
+    /// Signature rules' per-flow state (flowbits), empty until a rule sets one.
+    rules: mamori_rules::FlowRuleState,
     /// Events emitted so far (orders events of equal time within the flow).
     seq: u32,
 }
@@ -443,6 +446,40 @@ impl FlowApp {
             self.dissector = Some(dissector);
             self.service = service;
             self.server_is_orig = server_is_orig;
+        }
+    }
+
+    /// The flow's signature state.
+    pub(crate) fn rule_state(&mut self) -> &mut mamori_rules::FlowRuleState {
+        &mut self.rules
+    }
+
+    /// Signature hits on a packet travelling in `dir` become events.
+    pub(crate) fn on_rule_hits(
+        &mut self,
+        flow: &FlowRef,
+        dir: Direction,
+        ts: i64,
+        hits: &[mamori_rules::Hit],
+        out: &mut Vec<Event>,
+    ) {
+        let info = flow.resolve();
+        let app_proto = (!self.service.is_empty()).then_some(self.service);
+        for hit in hits {
+            self.seq += 1;
+            out.push(Event::RuleHit(Box::new(RuleHitEvent {
+                ts,
+                ends: info.ends(),
+                from_orig: dir == Direction::Orig,
+                seq: self.seq,
+                gid: hit.gid,
+                sid: hit.sid,
+                rev: hit.rev,
+                msg: std::sync::Arc::clone(&hit.msg),
+                classtype: hit.classtype.clone(),
+                priority: hit.priority,
+                app_proto,
+            })));
         }
     }
 

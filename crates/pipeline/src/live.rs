@@ -75,7 +75,7 @@ pub fn run_live(
     let started = Instant::now();
     let threads = config.threads.max(1);
     let sources = AfPacketSource::open_fanout(&config.capture, threads)?;
-    let mut worker_config = config.worker;
+    let mut worker_config = config.worker.clone();
     worker_config.flows.max_flows = (worker_config.flows.max_flows / threads).max(1);
     let (event_tx, event_rx) = bounded::<Vec<Event>>(threads * 64);
     let (stats, capture, events) = thread::scope(|scope| {

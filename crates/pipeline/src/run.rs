@@ -98,7 +98,7 @@ pub fn run_files(
     let started = Instant::now();
     let mut input = MergedCapture::open(&config.inputs)?;
     let threads = config.threads.max(1);
-    let mut worker_config = config.worker;
+    let mut worker_config = config.worker.clone();
     worker_config.flows.max_flows = (worker_config.flows.max_flows / threads).max(1);
     let mut clock = Clock::default();
     let (stats, events) = if threads == 1 {

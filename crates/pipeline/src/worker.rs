@@ -18,7 +18,7 @@ use crate::l2_stage::L2Stage;
 use crate::stats::PacketStats;
 
 /// Settings shared by every worker.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Flow table limits for this worker.
     pub flows: FlowConfig,
@@ -26,7 +26,12 @@ pub struct WorkerConfig {
     pub duplicate_window_nanos: i64,
     /// Run the application dissectors (off: flows only).
     pub dissect: bool,
+    /// Signature rules to match payloads against (with the dissectors only).
+    pub rules: Rules,
 }
+
+/// Signature rules shared by every worker.
+pub type Rules = Option<std::sync::Arc<mamori_rules::RuleSet>>;
 
 impl Default for WorkerConfig {
     fn default() -> Self {
@@ -34,6 +39,7 @@ impl Default for WorkerConfig {
             flows: FlowConfig::default(),
             duplicate_window_nanos: 3_000_000,
             dissect: true,
+            rules: None,
         }
     }
 }
@@ -88,6 +94,15 @@ pub struct Worker {
     l2_app: L2Stage,
     /// The latest packet time seen (for the layer-2 stage's last reports).
     last_ts: i64,
+    signatures: Option<Signatures>,
+}
+
+/// A worker's signature matching: the shared rules and its own scratch space.
+#[derive(Debug)]
+struct Signatures {
+    rules: std::sync::Arc<mamori_rules::RuleSet>,
+    scratch: mamori_rules::Scratch,
+    hits: Vec<mamori_rules::Hit>,
 }
 
 impl Worker {
@@ -105,6 +120,11 @@ impl Worker {
             l2: L2Counter::new(worker_index),
             l2_app: L2Stage::default(),
             last_ts: 0,
+            signatures: config.rules.as_ref().map(|rules| Signatures {
+                rules: std::sync::Arc::clone(rules),
+                scratch: mamori_rules::Scratch::default(),
+                hits: Vec::new(),
+            }),
         }
     }
 
@@ -222,6 +242,42 @@ impl Worker {
             return;
         };
         let (orig, resp) = flow.endpoints();
+        if let Some(sig) = self.signatures.as_mut() {
+            let payload = match &ip.transport {
+                Transport::Tcp(seg) => Some((mamori_rules::Transport::Tcp, seg.payload)),
+                Transport::Udp(udp) => Some((mamori_rules::Transport::Udp, udp.payload)),
+                _ => None,
+            };
+            if let Some((proto, payload)) = payload.filter(|(_, p)| !p.is_empty()) {
+                let (src, dst) = match dir {
+                    mamori_flow::Direction::Orig => (orig, resp),
+                    mamori_flow::Direction::Resp => (resp, orig),
+                };
+                let ctx = mamori_rules::PacketContext {
+                    proto,
+                    src: (src.ip(), src.port),
+                    dst: (dst.ip(), dst.port),
+                    to_server: dir == mamori_flow::Direction::Orig,
+                    established: flow.both_directions_seen(),
+                    stream: false,
+                    payload,
+                };
+                sig.hits.clear();
+                sig.rules
+                    .scan(&ctx, flow.ext.rule_state(), &mut sig.scratch, &mut sig.hits);
+                if !sig.hits.is_empty() {
+                    let lazy = FlowRef {
+                        key: *flow.key(),
+                        first_ts: flow.first_ts(),
+                        orig,
+                        resp,
+                        l2: flow.l2_addrs(),
+                    };
+                    flow.ext
+                        .on_rule_hits(&lazy, dir, ts.0, &sig.hits, &mut self.pending);
+                }
+            }
+        }
         let (tcp_syn, dhcp) = match &ip.transport {
             Transport::Tcp(seg) => (seg.flags.syn(), false),
             Transport::Udp(udp) => (

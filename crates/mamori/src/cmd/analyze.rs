@@ -1,4 +1,5 @@
-//! `mamori analyze`: capture files through the packet path into logs and the store.
+//! `mamori analyze`: capture files through the packet path into logs, the asset
+//! ledger, the detectors and the store.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,14 +11,23 @@ use mamori_pipeline::logs::LogWriter;
 use mamori_pipeline::{Progress, RunConfig, RunOutcome, run_files};
 use mamori_store::SqliteStore;
 
+use crate::analysis::{AnalysisHandle, Findings, Learning};
 use crate::cli::{AnalyzeArgs, PathOptions};
 use crate::store_sink::{self, StoreSink};
-use crate::{inputs, report};
+use crate::{config, inputs, report};
 
 pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let inputs = inputs::expand(&args.paths)?;
-    let outcome = analyze_files(&inputs, &args.path, "analyze")?;
-    println!("{}", report::summary_line(&outcome));
+    let learning = if args.learn {
+        Learning::Learn
+    } else {
+        Learning::Auto
+    };
+    let (outcome, findings) = analyze_files(&inputs, &args.path, "analyze", learning)?;
+    println!("{}", report::summary_line(&outcome, Some(&findings)));
+    if let Some(version) = findings.baseline_saved {
+        println!("baseline version {version} saved");
+    }
     Ok(if outcome.damaged() {
         ExitCode::from(2)
     } else {
@@ -25,13 +35,16 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Runs the packet path over `inputs` with the options' logs and store, records the
-/// run, and warns about damaged or skipped inputs.
+/// Runs the packet path over `inputs` with the options' logs and store, the asset
+/// ledger and the detectors; records the run, writes what it found, and warns about
+/// damaged or skipped inputs.
 pub(crate) fn analyze_files(
     inputs: &[PathBuf],
     options: &PathOptions,
     command: &str,
-) -> anyhow::Result<RunOutcome> {
+    learning: Learning,
+) -> anyhow::Result<(RunOutcome, Findings)> {
+    let config = config::load(options.config.as_deref())?;
     let input_names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     let total_bytes: u64 = inputs
         .iter()
@@ -48,23 +61,43 @@ pub(crate) fn analyze_files(
     let store = if options.no_db {
         None
     } else {
+        let path = options.store_path(&config);
         let store = Arc::new(
-            SqliteStore::open(&options.db)
-                .with_context(|| format!("opening the store {}", options.db.display()))?,
+            SqliteStore::open(&path)
+                .with_context(|| format!("opening the store {}", path.display()))?,
         );
         let run = store_sink::start_run(&store, command, &input_names, threads)?;
         consumers.push(Box::new(StoreSink::new(Arc::clone(&store), run)?));
         Some((store, run))
     };
-    let config = RunConfig {
+    let analysis = AnalysisHandle::new(
+        config.detect.clone(),
+        learning,
+        store.as_ref().map(|(s, _)| s.as_ref()),
+    )?;
+    consumers.push(analysis.consumer());
+    let mut worker = options.worker_config();
+    if worker.dissect {
+        worker.rules = crate::signatures::load(&config.rules)?;
+    }
+    let run_config = RunConfig {
         inputs: inputs.to_vec(),
         threads,
-        worker: options.worker_config(),
+        worker,
     };
     let progress = Progress::default();
     let result = report::with_progress(options.quiet, total_bytes, inputs.len(), &progress, || {
-        run_files(&config, consumers, &progress)
+        run_files(&run_config, consumers, &progress)
     });
+    let note = format!("{command} {}", input_names.join(" "));
+    let findings = match &result {
+        Ok(_) => analysis.finish_run(
+            options.logs.as_deref(),
+            store.as_ref().map(|(s, r)| (s.as_ref(), *r)),
+            &note,
+        )?,
+        Err(_) => Findings::default(),
+    };
     if let Some((store, run)) = &store {
         store_sink::finish_run(store, *run, result.as_ref().ok(), &input_names)
             .context("recording the run")?;
@@ -82,5 +115,5 @@ pub(crate) fn analyze_files(
             }
         }
     }
-    Ok(outcome)
+    Ok((outcome, findings))
 }

@@ -79,7 +79,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                 let config = RunConfig {
                     inputs: inputs.clone(),
                     threads,
-                    worker,
+                    worker: worker.clone(),
                 };
                 let started = Instant::now();
                 let outcome = run_files(&config, Vec::new(), &Progress::default())?;

@@ -1,26 +1,21 @@
 //! `mamori demo`: a living plant out of the box.
 //!
 //! Simulates two days of a small plant (a normal day, then a day with attacks),
-//! analyses both into a fresh store, and reports what the packet path saw: the
-//! runs, the conversations of the second day that the first day never had, and the
-//! alerts the simulator's ground truth expects. Detection, the asset ledger and the
-//! portal will take over these reports as they land.
+//! learns the plant's normal from the first day, analyses the second into a fresh
+//! store, and reports the asset ledger, the alerts raised and how they compare with
+//! the simulator's ground truth.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use mamori_simulate::{Scenario, SimConfig, simulate};
-use mamori_store::{FlowFilter, SqliteStore, Store};
+use mamori_store::{AlertQuery, AlertRow, AssetQuery, AssetSort, LedgerStore, SqliteStore};
 
 use super::analyze::analyze_files;
+use crate::analysis::Learning;
 use crate::cli::{DemoArgs, PathOptions};
 use crate::report;
-
-/// A conversation as the demo compares them: originator, responder, protocol, port.
-type Conversation = (IpAddr, IpAddr, u8, u16);
 
 pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
@@ -33,9 +28,9 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let mut days = Vec::new();
-    for (scenario, name) in [
-        (Scenario::Normal, "day1-normal"),
-        (Scenario::Incident, "day2-incident"),
+    for (scenario, name, learning) in [
+        (Scenario::Normal, "day1-normal", Learning::Learn),
+        (Scenario::Incident, "day2-incident", Learning::Auto),
     ] {
         let capture = args.dir.join(format!("{name}.pcapng"));
         let config = SimConfig {
@@ -57,102 +52,139 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             memory_cap: 512 << 20,
             duplicate_window_ms: 3.0,
             quiet: args.quiet,
-            db: args.db.clone(),
+            db: Some(args.db.clone()),
+            config: args.config.clone(),
             no_db: false,
             no_dissect: false,
         };
-        let outcome = analyze_files(std::slice::from_ref(&capture), &options, "demo")?;
+        let (outcome, findings) =
+            analyze_files(std::slice::from_ref(&capture), &options, "demo", learning)?;
         println!(
             "analysed  {}: {}",
             capture.display(),
-            report::summary_line(&outcome)
+            report::summary_line(&outcome, Some(&findings))
         );
         days.push((sim, capture));
     }
 
     let store = SqliteStore::open(&args.db)?;
-    let day = |i: usize| FlowFilter {
-        from: Some(days[i].0.start.0),
-        to: Some(days[i].0.end.0),
-        ..FlowFilter::default()
-    };
-    let mut first: BTreeSet<Conversation> = BTreeSet::new();
-    for row in store.flow_hourly(&day(0))? {
-        first.insert((
-            row.key.orig_h,
-            row.key.resp_h,
-            row.key.proto,
-            row.key.resp_p,
-        ));
-    }
-    let mut new_on_day_two: BTreeMap<Conversation, (u64, u64)> = BTreeMap::new();
-    for row in store.flow_hourly(&day(1))? {
-        let key = (
-            row.key.orig_h,
-            row.key.resp_h,
-            row.key.proto,
-            row.key.resp_p,
-        );
-        if !first.contains(&key) {
-            let e = new_on_day_two.entry(key).or_default();
-            e.0 += row.sums.conns;
-            e.1 += row.sums.orig_ip_bytes + row.sums.resp_ip_bytes;
-        }
-    }
+    print_assets(&store)?;
+    let alerts = store.alerts(&AlertQuery::default())?;
+    print_alerts(&alerts);
+    compare_with_truth(&mamori_simulate::truth_path(&days[1].1), &alerts)?;
     println!(
-        "\nConversations on day 2 that day 1 never had: {}",
-        new_on_day_two.len()
-    );
-    let mut ranked: Vec<_> = new_on_day_two.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
-    println!(
-        "  {:<16} {:<16} {:>5} {:>6} {:>7} {:>12}",
-        "originator", "responder", "proto", "port", "conns", "IP bytes"
-    );
-    for ((o, r, proto, port), (conns, bytes)) in ranked.iter().take(15) {
-        println!(
-            "  {:<16} {:<16} {:>5} {:>6} {:>7} {:>12}",
-            o.to_string(),
-            r.to_string(),
-            proto,
-            port,
-            conns,
-            bytes
-        );
-    }
-    if ranked.len() > 15 {
-        println!("  ... and {} more", ranked.len() - 15);
-    }
-
-    let truth_path = mamori_simulate::truth_path(&days[1].1);
-    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(&truth_path)?)?;
-    let alerts = truth["expected_alerts"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    println!(
-        "\nAttacks simulated on day 2 ({} alerts expected, from {}):",
-        alerts.len(),
-        truth_path.display()
-    );
-    for a in &alerts {
-        println!(
-            "  {:<8} {:<16} {:<15} -> {:<15} {}",
-            a["severity"].as_str().unwrap_or(""),
-            a["kind"].as_str().unwrap_or(""),
-            a["src_ip"].as_str().unwrap_or("-"),
-            a["dst_ip"].as_str().unwrap_or("-"),
-            a["description"].as_str().unwrap_or("")
-        );
-    }
-    println!(
-        "\nStore: {} (runs and hourly flow aggregates); logs and captures in {}/. Done in {:.1}s.",
+        "\nStore: {}; logs and captures in {}/. Done in {:.1}s.",
         args.db.display(),
         args.dir.display(),
         started.elapsed().as_secs_f64()
     );
-    println!(
-        "Detection, the asset ledger and the portal are the next stages; this demo grows with them."
-    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The asset ledger, busiest first.
+fn print_assets(store: &SqliteStore) -> anyhow::Result<()> {
+    let query = AssetQuery {
+        sort: AssetSort::Bytes,
+        descending: true,
+        ..AssetQuery::default()
+    };
+    let assets = store.assets(&query)?;
+    println!("\nAssets: {}", assets.len());
+    println!(
+        "  {:<17} {:<15} {:<13} {:<18} {:<22} {:<24}",
+        "mac", "ip", "role", "vendor", "hostname / model", "os"
+    );
+    for a in assets.iter().take(30) {
+        let name = a.hostname.as_deref().or(a.model.as_deref()).unwrap_or("-");
+        let os = match (&a.os, &a.os_eol) {
+            (Some(os), Some(eol)) => format!("{os} (EOL {eol})"),
+            (Some(os), None) => os.clone(),
+            _ => "-".into(),
+        };
+        println!(
+            "  {:<17} {:<15} {:<13} {:<18} {:<22} {:<24}",
+            a.mac.as_deref().unwrap_or("-"),
+            a.ips.first().map_or("-", String::as_str),
+            a.role,
+            clip(a.vendor.as_deref().unwrap_or("-"), 18),
+            clip(name, 22),
+            clip(&os, 24)
+        );
+    }
+    if assets.len() > 30 {
+        println!("  ... and {} more (mamori assets export)", assets.len() - 30);
+    }
+    Ok(())
+}
+
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// The alerts, most severe first.
+fn print_alerts(alerts: &[AlertRow]) {
+    let rank = |s: &str| match s {
+        "critical" => 0,
+        "high" => 1,
+        "medium" => 2,
+        _ => 3,
+    };
+    let mut sorted: Vec<&AlertRow> = alerts.iter().collect();
+    sorted.sort_by_key(|a| (rank(&a.severity), a.ts));
+    println!("\nAlerts: {}", alerts.len());
+    for a in sorted.iter().take(40) {
+        println!(
+            "  {:<8} {:<16} {:<15} -> {:<15} x{:<4} {}",
+            a.severity,
+            a.kind,
+            a.src_ip.as_deref().or(a.src_mac.as_deref()).unwrap_or("-"),
+            a.dst_ip.as_deref().or(a.dst_mac.as_deref()).unwrap_or("-"),
+            a.count,
+            clip(&a.summary, 70)
+        );
+    }
+    if sorted.len() > 40 {
+        println!("  ... and {} more", sorted.len() - 40);
+    }
+}
+
+/// Which of the ground truth's expected alerts were raised (same kind and hosts).
+fn compare_with_truth(truth_path: &std::path::Path, alerts: &[AlertRow]) -> anyhow::Result<()> {
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(truth_path)?)?;
+    let expected = truth["expected_alerts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut found = 0;
+    println!(
+        "\nAttacks simulated on day 2 ({} alerts expected, from {}):",
+        expected.len(),
+        truth_path.display()
+    );
+    for e in &expected {
+        let kind = e["kind"].as_str().unwrap_or("");
+        let src = e["src_ip"].as_str();
+        let dst = e["dst_ip"].as_str();
+        let hit = alerts.iter().any(|a| {
+            a.kind == kind
+                && (src.is_none() || a.src_ip.as_deref() == src || a.dst_ip.as_deref() == src)
+                && (dst.is_none() || a.dst_ip.as_deref() == dst || a.src_ip.as_deref() == dst)
+        });
+        found += usize::from(hit);
+        println!(
+            "  {} {:<16} {:<15} -> {:<15} {}",
+            if hit { "found " } else { "MISSED" },
+            kind,
+            src.unwrap_or("-"),
+            dst.unwrap_or("-"),
+            e["description"].as_str().unwrap_or("")
+        );
+    }
+    println!("  {found} of {} expected alerts raised", expected.len());
+    Ok(())
 }

@@ -38,6 +38,14 @@ impl PathOptions {
             .max(1)
     }
 
+    /// The store's path: `--db` (or `MAMORI_DB`), else the config's, else `mamori.db`.
+    pub(crate) fn store_path(&self, config: &crate::config::Config) -> std::path::PathBuf {
+        self.db
+            .clone()
+            .or_else(|| config.store.path.clone())
+            .unwrap_or_else(|| "mamori.db".into())
+    }
+
     /// Worker settings from the options.
     pub(crate) fn worker_config(&self) -> WorkerConfig {
         WorkerConfig {
@@ -58,5 +66,6 @@ pub(crate) fn worker_config(memory_cap: u64, duplicate_window_ms: f64) -> Worker
         },
         duplicate_window_nanos: (duplicate_window_ms * 1e6) as i64,
         dissect: true,
+        rules: None,
     }
 }
