@@ -384,7 +384,7 @@ pub(crate) fn login_blocked(state: &AppState, username: &str, ip: &str) -> Resul
 /// What a login attempt came to.
 pub(crate) enum LoginOutcome {
     /// Logged in: the session cookie value.
-    Ok(UserRow, String),
+    Ok(String),
     /// Wrong name or password (or disabled).
     Failed,
     /// Right password, but a TOTP code is needed (or was wrong).
@@ -430,7 +430,7 @@ pub(crate) fn login(
     user.last_login = Some(now);
     store.update_user(&user)?;
     let id = start_session(state, &user, ip)?;
-    Ok(LoginOutcome::Ok(user, id))
+    Ok(LoginOutcome::Ok(id))
 }
 
 /// The logged-in user of a page request. Without one, the request is answered

@@ -27,12 +27,12 @@ pub(crate) struct Labels {
 
 impl Labels {
     /// The asset that has `ip`.
-    pub fn of_ip(&self, ip: &str) -> Option<&AssetLabel> {
+    pub(crate) fn of_ip(&self, ip: &str) -> Option<&AssetLabel> {
         self.by_ip.get(ip).and_then(|&i| self.list.get(i))
     }
 
     /// The display name of `ip`: its asset's name, or the address.
-    pub fn name_of_ip(&self, ip: &str) -> String {
+    pub(crate) fn name_of_ip(&self, ip: &str) -> String {
         self.of_ip(ip).map_or_else(
             || ip.to_string(),
             |a| asset_name(a.hostname.as_deref(), &a.ips, &a.key),
@@ -48,7 +48,7 @@ pub(crate) struct LabelCache {
 
 impl LabelCache {
     /// The labels, read again when the copy is older than [`TTL`].
-    pub fn get(&self, store: &dyn PortalStore) -> Result<Arc<Labels>, StoreError> {
+    pub(crate) fn get(&self, store: &dyn PortalStore) -> Result<Arc<Labels>, StoreError> {
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((at, labels)) = guard.as_ref()
             && at.elapsed() < TTL

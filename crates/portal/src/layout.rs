@@ -20,14 +20,9 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// A message in the page's language.
-    pub fn t(&self, key: &str) -> String {
-        self.lang.t(key)
-    }
-
     /// The current URL with `key` set to `value` (or removed when empty) and,
     /// unless `key` is `page`, the page number reset.
-    pub fn url_with(&self, key: &str, value: &str) -> String {
+    pub(crate) fn url_with(&self, key: &str, value: &str) -> String {
         let mut pairs: Vec<(String, String)> = self
             .query
             .split('&')

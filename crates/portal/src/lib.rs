@@ -60,6 +60,7 @@ mod jsonview;
 mod labels;
 mod layout;
 pub(crate) mod pages;
+pub mod seed;
 mod static_files;
 pub mod svg;
 mod util;

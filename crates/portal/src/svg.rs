@@ -5,7 +5,7 @@
 //! Every function returns markup sized by `viewBox`, so CSS scales it; text is
 //! SVG text (the page's fonts), and each mark carries a `<title>` for hovering.
 
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 use crate::util;
 
@@ -246,11 +246,6 @@ pub fn truncate(text: &str, max: usize) -> String {
         s.push('…');
         s
     }
-}
-
-/// Raw SVG markup (already escaped by its builder).
-pub(crate) fn raw(s: String) -> Markup {
-    PreEscaped(s)
 }
 
 #[cfg(test)]

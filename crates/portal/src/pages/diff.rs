@@ -27,11 +27,11 @@ use crate::pages::assets::service_label;
 use crate::util::{self, fmt_bytes};
 
 /// Bytes that grow or shrink by this factor make a change.
-pub const CHANGE_FACTOR: f64 = 3.0;
+pub(crate) const CHANGE_FACTOR: f64 = 3.0;
 
 /// The two periods.
 #[derive(Debug, Default, Deserialize, Clone)]
-pub struct DiffParams {
+pub(crate) struct DiffParams {
     /// Period A start (`2026-11-22T00:00` or ns).
     pub a_from: Option<String>,
     /// Period A end.
@@ -44,7 +44,7 @@ pub struct DiffParams {
 
 /// One communication in a diff.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CommDiff {
+pub(crate) struct CommDiff {
     /// Originator address.
     pub orig_h: String,
     /// Responder address.
@@ -59,7 +59,7 @@ pub struct CommDiff {
 
 /// One address in a diff.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct HostDiff {
+pub(crate) struct HostDiff {
     /// The address.
     pub ip: String,
     /// Its asset's key, if the ledger knows it.
@@ -76,7 +76,7 @@ pub struct HostDiff {
 
 /// The diff of two periods.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Diff {
+pub(crate) struct Diff {
     /// Period A, ns.
     pub a: (i64, i64),
     /// Period B, ns.
@@ -131,7 +131,9 @@ fn changed(a: u64, b: u64) -> bool {
 }
 
 /// The default periods: the last 24 hours of data (B) and the 24 before (A).
-pub fn default_periods(store: &dyn PortalStore) -> Result<((i64, i64), (i64, i64)), AppError> {
+pub(crate) fn default_periods(
+    store: &dyn PortalStore,
+) -> Result<((i64, i64), (i64, i64)), AppError> {
     let t = store.flow_totals(&FlowFilter::default())?;
     let end = t.last_seen.unwrap_or_else(mamori_store::unix_nanos_now);
     let end = end - end.rem_euclid(mamori_store::HOUR_NANOS) + mamori_store::HOUR_NANOS;
@@ -142,7 +144,7 @@ pub fn default_periods(store: &dyn PortalStore) -> Result<((i64, i64), (i64, i64
 }
 
 /// Computes the diff the parameters ask for.
-pub fn compute(state: &AppState, p: &DiffParams) -> Result<Diff, AppError> {
+pub(crate) fn compute(state: &AppState, p: &DiffParams) -> Result<Diff, AppError> {
     let store = &*state.store;
     let (da, db) = default_periods(store)?;
     let t = |v: &Option<String>, d: i64| {

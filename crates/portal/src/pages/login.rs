@@ -163,7 +163,7 @@ pub(crate) async fn post_login(
             true,
             &form.username,
         ),
-        Ok(LoginOutcome::Ok(_, id)) => {
+        Ok(LoginOutcome::Ok(id)) => {
             let mut res = Redirect::to(next).into_response();
             *res.status_mut() = StatusCode::SEE_OTHER;
             let max_age = state.config.session_idle.as_secs();
