@@ -50,7 +50,7 @@ pub struct Layout {
 
 /// Radius of a group's disc for `n` nodes.
 fn disc_radius(n: usize) -> f64 {
-    40.0 + 26.0 * (n as f64).sqrt()
+    40.0 + 30.0 * (n as f64).sqrt()
 }
 
 /// Lays out `nodes` with `edges` (index pairs) in a drawing `width` wide.
@@ -127,10 +127,13 @@ fn place_group(
     }
     if n > 1 {
         let area = std::f64::consts::PI * inner * inner;
-        let k_opt = (area / n as f64).sqrt();
-        let steps = 120;
+        // A little tighter than the textbook optimum, with gravity towards the
+        // centre: otherwise leaves pushed by every other node pile up on the rim.
+        let k_opt = 0.75 * (area / n as f64).sqrt();
+        let gravity = 2.0 / inner;
+        let steps = 150;
         for step in 0..steps {
-            let temp = inner * 0.1 * (1.0 - step as f64 / steps as f64) + 0.5;
+            let temp = inner * 0.08 * (1.0 - step as f64 / steps as f64) + 0.3;
             let mut disp = vec![(0.0f64, 0.0f64); n];
             for a in 0..n {
                 for b in (a + 1)..n {
@@ -155,6 +158,10 @@ fn place_group(
                         disp[a].1 -= dy * f;
                     }
                 }
+                let (x, y) = local[a];
+                let d = (x * x + y * y).sqrt();
+                disp[a].0 -= x * gravity * d / k_opt;
+                disp[a].1 -= y * gravity * d / k_opt;
             }
             for (p, d) in local.iter_mut().zip(&disp) {
                 let len = (d.0 * d.0 + d.1 * d.1).sqrt().max(0.01);

@@ -55,3 +55,10 @@ CREATE TABLE settings (
     updated_at INTEGER NOT NULL,
     updated_by TEXT
 );
+
+-- What the portal's alert pages filter by: an asset's MAC (with the IP indexes
+-- of migration 2 this lets SQLite answer "alerts of this host" from indexes),
+-- and open alerts per severity on the overview.
+CREATE INDEX alerts_src_mac ON alerts (src_mac);
+CREATE INDEX alerts_dst_mac ON alerts (dst_mac);
+CREATE INDEX alerts_status ON alerts (status, severity);

@@ -159,6 +159,14 @@ pub(crate) fn map_svg(
         edges_idx.push((ia, ib));
     }
     let lay = graph::layout(&nodes, &edges_idx, 1400.0);
+    // Label every node of a small map; on a big one only the hubs (the rest
+    // name themselves on hover), so that names do not pile up.
+    let mut degree = vec![0usize; nodes.len()];
+    for &(a, b) in &edges_idx {
+        degree[a] += 1;
+        degree[b] += 1;
+    }
+    let label_all = nodes.len() <= 60;
     let max_bytes = pairs.first().map_or(1, |p| p.1.0.max(1)) as f64;
     let legend: Vec<(String, String)> = svc_order
         .iter()
@@ -198,10 +206,12 @@ pub(crate) fn map_svg(
                 @let role = asset.map_or("unknown", |a| a.role.as_str());
                 @let name = labels.name_of_ip(&n.id);
                 @let dot = html! {
-                    circle cx=(f1(x)) cy=(f1(y)) r="7" fill=(role_colour(role)) stroke="#ffffff" stroke-width="1.5" {
+                    circle cx=(f1(x)) cy=(f1(y)) r=(if degree[i] >= 3 { "8" } else { "5" }) fill=(role_colour(role)) stroke="#ffffff" stroke-width="1.5" {
                         title { (name) "\n" (n.id) "\n" (role_label(l, role)) @if let Some(a) = asset { "\n" (a.vendor.as_deref().unwrap_or("")) } }
                     }
-                    text.lbl x=(f1(x)) y=(f1(y + 18.0)) text-anchor="middle" font-size="10" fill="#1d2433" { (svg::truncate(&name, 16)) }
+                    @if label_all || degree[i] >= 3 {
+                        text.lbl x=(f1(x)) y=(f1(y + 18.0)) text-anchor="middle" font-size="10" fill="#1d2433" { (svg::truncate(&name, 16)) }
+                    }
                 };
                 @if let (Some(a), false) = (asset, standalone) { a href=(asset_href(&a.key)) { (dot) } } @else { (dot) }
             }
