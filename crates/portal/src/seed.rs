@@ -13,7 +13,7 @@ use mamori_store::{
     StoreError,
 };
 
-/// The first hour of the seeded traffic: 2026-11-20 00:00 UTC.
+/// The first hour of the seeded traffic: 2025-11-20 00:00 UTC.
 pub const START: i64 = 1_763_596_800 * 1_000_000_000;
 
 const VENDORS: [&str; 10] = [

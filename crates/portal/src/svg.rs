@@ -65,7 +65,7 @@ pub struct Bar {
 pub fn hbars(bars: &[Bar], width: f64) -> Markup {
     let row = 24.0;
     let label_w = 150.0;
-    let text_w = 90.0;
+    let text_w = 170.0;
     let h = row * bars.len().max(1) as f64 + 4.0;
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1) as f64;
     let bar_w = (width - label_w - text_w).max(10.0);

@@ -344,7 +344,7 @@ fn detail_page(state: &AppState, ctx: &Ctx, a: &AssetRow) -> Result<maud::Markup
         }
     }
     let mut peers: Vec<(String, Peer)> = peers.into_iter().collect();
-    peers.sort_by(|x, y| y.1.bytes.cmp(&x.1.bytes));
+    peers.sort_by_key(|p| std::cmp::Reverse(p.1.bytes));
     // Alerts naming the MAC or an address.
     let mut alerts = Vec::new();
     let hosts: Vec<String> = a

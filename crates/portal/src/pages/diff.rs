@@ -100,6 +100,9 @@ const MAX_ROWS: usize = 500;
 
 type CommKey = (String, String, String);
 
+/// A time range, ns: start, end.
+type Period = (i64, i64);
+
 fn sums(edges: &[FlowEdge]) -> BTreeMap<CommKey, u64> {
     let mut m = BTreeMap::new();
     for e in edges {
@@ -131,9 +134,7 @@ fn changed(a: u64, b: u64) -> bool {
 }
 
 /// The default periods: the last 24 hours of data (B) and the 24 before (A).
-pub(crate) fn default_periods(
-    store: &dyn PortalStore,
-) -> Result<((i64, i64), (i64, i64)), AppError> {
+pub(crate) fn default_periods(store: &dyn PortalStore) -> Result<(Period, Period), AppError> {
     let t = store.flow_totals(&FlowFilter::default())?;
     let end = t.last_seen.unwrap_or_else(mamori_store::unix_nanos_now);
     let end = end - end.rem_euclid(mamori_store::HOUR_NANOS) + mamori_store::HOUR_NANOS;
@@ -236,7 +237,7 @@ pub(crate) fn compute(state: &AppState, p: &DiffParams) -> Result<Diff, AppError
         .map(|(ip, va)| host(ip, Some(va), None))
         .collect();
     let cap = |mut v: Vec<CommDiff>| {
-        v.sort_by(|x, y| (y.bytes_a + y.bytes_b).cmp(&(x.bytes_a + x.bytes_b)));
+        v.sort_by_key(|c| std::cmp::Reverse(c.bytes_a + c.bytes_b));
         v.truncate(MAX_ROWS);
         v
     };

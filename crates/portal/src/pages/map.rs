@@ -34,6 +34,12 @@ pub(crate) struct MapParams {
     limit: Option<String>,
 }
 
+/// The map, its protocol legend (name, colour) and how many host pairs there were.
+pub(crate) type MapParts = (Markup, Vec<(String, String)>, usize);
+
+/// Bytes, connections and bytes per service between two hosts.
+type PairSums = (u64, u64, BTreeMap<String, u64>);
+
 /// Most edges drawn by default, and at most.
 const DEFAULT_EDGES: u32 = 300;
 const MAX_EDGES: u32 = 2_000;
@@ -60,7 +66,7 @@ pub(crate) fn map_svg(
     l: Lang,
     p: &MapParams,
     standalone: bool,
-) -> Result<(Markup, Vec<(String, String)>, usize), AppError> {
+) -> Result<MapParts, AppError> {
     let store = &*state.store;
     let labels = state.labels.get(store)?;
     let limit = p
@@ -83,7 +89,7 @@ pub(crate) fn map_svg(
         Vec::new()
     };
     // Sum per host pair; remember the service with most bytes.
-    let mut pairs: BTreeMap<(String, String), (u64, u64, BTreeMap<String, u64>)> = BTreeMap::new();
+    let mut pairs: BTreeMap<(String, String), PairSums> = BTreeMap::new();
     for e in store.flow_edges(&filter)? {
         let svc = e
             .service

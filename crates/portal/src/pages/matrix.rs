@@ -69,14 +69,14 @@ impl ColourBy {
     }
 }
 
+/// A legend entry: name, colour, count.
+pub(crate) type LegendItem = (String, &'static str, u64);
+
 /// Categories by frequency: the eleven most common get colours of their own.
 pub(crate) fn categories(
     list: &[AssetLabel],
     by: ColourBy,
-) -> (
-    HashMap<String, &'static str>,
-    Vec<(String, &'static str, u64)>,
-) {
+) -> (HashMap<String, &'static str>, Vec<LegendItem>) {
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut unknown = 0u64;
     for a in list {

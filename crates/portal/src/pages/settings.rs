@@ -155,7 +155,7 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, AppError> {
     auth.0.require(Role::Admin)?;
     super::render(state, auth, lang, &uri, |state, ctx| {
-        Ok(settings_page(state, ctx, None)?)
+        settings_page(state, ctx, None)
     })
     .await
 }
