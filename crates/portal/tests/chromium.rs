@@ -379,5 +379,23 @@ fn chromium_visits_every_page_in_both_languages() {
         "{}",
         &text[..text.len().min(500)]
     );
+    // The vendored Swagger UI renders the OpenAPI document (its scripts run
+    // under the portal's Content-Security-Policy).
+    b.goto(&format!("{base}/api/docs"));
+    let mut rendered = false;
+    for _ in 0..40 {
+        let text = b
+            .eval("document.body.innerText")
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if text.contains("/api/v1/assets") && text.contains("mamori API") {
+            rendered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    b.screenshot(&shots.join("en-api-docs.png"));
+    assert!(rendered, "Swagger UI shows the API");
     eprintln!("screenshots in {}", shots.display());
 }
