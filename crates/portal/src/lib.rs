@@ -54,6 +54,7 @@ use mamori_store::{AlertRow, PortalStore};
 pub mod api;
 pub mod auth;
 mod error;
+mod flowcache;
 pub mod graph;
 pub mod i18n;
 mod jsonview;
@@ -139,6 +140,8 @@ pub struct AppState {
     pub accept: Option<AcceptHook>,
     /// Asset labels by address, shared between requests.
     pub(crate) labels: Arc<labels::LabelCache>,
+    /// Flow summaries, shared between requests.
+    pub(crate) flows: Arc<flowcache::FlowCache>,
 }
 
 impl AppState {
@@ -149,6 +152,7 @@ impl AppState {
             config: Arc::new(config),
             accept: None,
             labels: Arc::default(),
+            flows: Arc::default(),
         }
     }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::Html;
-use mamori_store::{AssetQuery, AssetSort, FlowEdge, FlowFilter, PortalStore};
+use mamori_store::{AssetQuery, AssetSort, FlowEdge, FlowFilter};
 use maud::html;
 use serde::{Deserialize, Serialize};
 
@@ -134,9 +134,11 @@ fn changed(a: u64, b: u64) -> bool {
 }
 
 /// The default periods: the last 24 hours of data (B) and the 24 before (A).
-pub(crate) fn default_periods(store: &dyn PortalStore) -> Result<(Period, Period), AppError> {
-    let t = store.flow_totals(&FlowFilter::default())?;
-    let end = t.last_seen.unwrap_or_else(mamori_store::unix_nanos_now);
+pub(crate) fn default_periods(state: &AppState) -> Result<(Period, Period), AppError> {
+    let buckets = state.flows.buckets(&*state.store, &FlowFilter::default())?;
+    let end = buckets
+        .last()
+        .map_or_else(mamori_store::unix_nanos_now, |b| b.hour);
     let end = end - end.rem_euclid(mamori_store::HOUR_NANOS) + mamori_store::HOUR_NANOS;
     Ok((
         (end - 2 * util::DAY, end - util::DAY),
@@ -147,7 +149,7 @@ pub(crate) fn default_periods(store: &dyn PortalStore) -> Result<(Period, Period
 /// Computes the diff the parameters ask for.
 pub(crate) fn compute(state: &AppState, p: &DiffParams) -> Result<Diff, AppError> {
     let store = &*state.store;
-    let (da, db) = default_periods(store)?;
+    let (da, db) = default_periods(state)?;
     let t = |v: &Option<String>, d: i64| {
         super::opt(v)
             .and_then(|x| util::parse_time(&x))
@@ -161,8 +163,8 @@ pub(crate) fn compute(state: &AppState, p: &DiffParams) -> Result<Diff, AppError
         host: None,
         limit: None,
     };
-    let ca = sums(&store.flow_edges(&period(a))?);
-    let cb = sums(&store.flow_edges(&period(b))?);
+    let ca = sums(&state.flows.edges(store, &period(a))?);
+    let cb = sums(&state.flows.edges(store, &period(b))?);
     let comm = |k: &CommKey, ba: u64, bb: u64| CommDiff {
         orig_h: k.0.clone(),
         resp_h: k.1.clone(),

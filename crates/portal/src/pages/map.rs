@@ -90,7 +90,7 @@ pub(crate) fn map_svg(
     };
     // Sum per host pair; remember the service with most bytes.
     let mut pairs: BTreeMap<(String, String), PairSums> = BTreeMap::new();
-    for e in store.flow_edges(&filter)? {
+    for e in state.flows.edges(store, &filter)?.iter() {
         let svc = e
             .service
             .clone()

@@ -59,21 +59,24 @@ pub(crate) async fn page(
         }
         let newest = s.assets(&AssetQuery { sort: AssetSort::FirstSeen, descending: true, limit: Some(8), ..AssetQuery::default() })?;
         let recent = s.alerts(&AlertQuery { limit: Some(8), ..AlertQuery::default() })?;
-        let totals = s.flow_totals(&FlowFilter::default())?;
+        let buckets = state.flows.buckets(s, &FlowFilter::default())?;
         let mut per_hour: BTreeMap<i64, u64> = BTreeMap::new();
-        for b in s.flow_buckets(&FlowFilter::default())? {
+        let (mut bytes, mut conns) = (0u64, 0u64);
+        for b in buckets.iter() {
             *per_hour.entry(b.hour).or_default() += b.bytes;
+            bytes = bytes.saturating_add(b.bytes);
+            conns = conns.saturating_add(b.conns);
         }
+        let span = per_hour.keys().next().copied().zip(per_hour.keys().next_back().map(|h| h + mamori_store::HOUR_NANOS));
         let series: Vec<u64> = per_hour.values().copied().collect();
         let series = &series[series.len().saturating_sub(24 * 14)..];
         let runs = s.runs()?;
-        let bytes = totals.orig_ip_bytes.saturating_add(totals.resp_ip_bytes);
         Ok(layout::page(ctx, &l.t("overview-title"), html! {
             div.cards {
                 a.card.stat href="/assets" { span.n { (fmt_count(assets)) } span.k { (l.t("overview-assets")) } }
                 a.card.stat href="/alerts?status=open" { span.n { (fmt_count(alerts_open)) } span.k { (l.t("overview-open-alerts")) } }
                 a.card.stat href="/alerts" { span.n { (fmt_count(alerts_total)) } span.k { (l.t("overview-alerts")) } }
-                a.card.stat href="/traffic" { span.n { (fmt_bytes(bytes)) } span.k { (l.ta("overview-traffic", &[("conns", fmt_count(totals.conns).into())])) } }
+                a.card.stat href="/traffic" { span.n { (fmt_bytes(bytes)) } span.k { (l.ta("overview-traffic", &[("conns", fmt_count(conns).into())])) } }
             }
             div.grid2 {
                 section.card {
@@ -83,7 +86,7 @@ pub(crate) async fn page(
                 section.card {
                     h2 { (l.t("overview-traffic-hourly")) }
                     (svg::sparkline(series, 520.0, 90.0, &l.t("overview-traffic-hourly")))
-                    @if let (Some(a), Some(b)) = (totals.first_seen, totals.last_seen) {
+                    @if let Some((a, b)) = span {
                         p.small { (layout::time_cell(a)) " – " (layout::time_cell(b)) }
                     } @else {
                         p.small { (l.t("overview-no-traffic")) }

@@ -157,10 +157,10 @@ pub(crate) async fn page(
         let l = ctx.lang;
         let store = &*state.store;
         let filter = p.filter();
-        let buckets = store.flow_buckets(&filter)?;
+        let buckets = state.flows.buckets(store, &filter)?;
         // Service totals decide the named series.
         let mut per_svc: HashMap<String, u64> = HashMap::new();
-        for b in &buckets {
+        for b in buckets.iter() {
             *per_svc.entry(svc_name(b.service.as_deref(), b.proto)).or_default() += b.bytes;
         }
         let mut svc_order: Vec<(String, u64)> = per_svc.into_iter().collect();
@@ -177,7 +177,7 @@ pub(crate) async fn page(
         let names: Vec<String> = svc_order.iter().take(TOP_SERIES).map(|(s, _)| s.clone()).collect();
         let mut values: Vec<Vec<u64>> = vec![vec![0; slots.len()]; names.len() + 1];
         let start = slots.first().copied().unwrap_or(0);
-        for b in &buckets {
+        for b in buckets.iter() {
             let i = usize::try_from((b.hour - start) / slot.max(1)).unwrap_or(0);
             let name = svc_name(b.service.as_deref(), b.proto);
             let s = names.iter().position(|n| *n == name).unwrap_or(names.len());
@@ -195,7 +195,7 @@ pub(crate) async fn page(
         let svc_bars: Vec<Bar> = svc_order.iter().take(15).enumerate().map(|(i, (s, b))| Bar {
             label: s.clone(), value: *b, text: fmt_bytes(*b), colour: svg::colour(i.min(TOP_SERIES)).into(), href: Some(format!("/map?service={}", url_encode(s))),
         }).collect();
-        let edges = store.flow_edges(&filter)?;
+        let edges = state.flows.edges(store, &filter)?;
         let stats = host_stats(&edges);
         let labels = state.labels.get(store)?;
         let storm_alerts = store.alerts(&AlertQuery { kind: Some("storm".into()), limit: Some(10), ..AlertQuery::default() })?;
