@@ -289,6 +289,15 @@ pub async fn serve_state(
         .await
         .map_err(|source| ServeError::Io { addr, source })?;
     let addr = listener.local_addr().unwrap_or(addr);
+    // Sum the flows once before the first visitor asks: the overview, traffic
+    // page and map then answer from the cache until a run writes new flows.
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let all = mamori_store::FlowFilter::default();
+        let _ = warm.flows.buckets(&*warm.store, &all);
+        let _ = warm.flows.edges(&*warm.store, &all);
+        let _ = warm.labels.get(&*warm.store);
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -1012,3 +1012,25 @@ async fn the_api_answers_with_tokens_and_sessions() {
             == StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn serving_beyond_loopback_needs_permission() {
+    let f = fixture(config());
+    let remote = PortalConfig {
+        bind: "0.0.0.0:0".parse().expect("addr"),
+        ..config()
+    };
+    let state = AppState::new(f.store.clone(), remote);
+    let r = mamori_portal::serve_state(state, async {}).await;
+    assert!(
+        matches!(r, Err(mamori_portal::ServeError::NotLoopback(_))),
+        "{r:?}"
+    );
+    // Loopback serves, and stops when told.
+    let local = PortalConfig {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        ..config()
+    };
+    let r = mamori_portal::serve_state(AppState::new(f.store.clone(), local), async {}).await;
+    assert!(r.is_ok(), "{r:?}");
+}
