@@ -112,8 +112,10 @@ mod error;
 mod ledger;
 mod migrate;
 mod model;
+mod portal;
 mod sqlite;
 mod sqlite_ledger;
+mod sqlite_portal;
 mod writer;
 
 pub use error::StoreError;
@@ -124,6 +126,7 @@ pub use model::{
     RunFinish, RunId, RunInput, RunRecord, RunStatus, UnknownRunStatus, hour_bucket,
     unix_nanos_now,
 };
+pub use portal::{ApiTokenRow, AssetLabel, FlowBucket, FlowEdge, Role, SessionRow, UserRow};
 pub use sqlite::SqliteStore;
 pub use writer::{StoreWriter, WriteStats, WriterConfig};
 
@@ -213,4 +216,104 @@ pub trait LedgerStore: Store {
 
     /// Every baseline, newest first, without its data.
     fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError>;
+}
+
+/// What the web portal keeps beyond the ledger: users, sessions, API tokens, login
+/// attempts and settings, and the flow summaries its pages draw (see
+/// [`UserRow`] and its neighbours). A trait of its own, like [`LedgerStore`], so that
+/// tools without a portal need not implement it.
+pub trait PortalStore: LedgerStore {
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+
+    /// One user by id.
+    fn user(&self, id: i64) -> Result<Option<UserRow>, StoreError>;
+
+    /// One user by login name.
+    fn user_by_name(&self, username: &str) -> Result<Option<UserRow>, StoreError>;
+
+    /// Adds a user; `None` when the name is taken.
+    fn create_user(&self, user: &UserRow) -> Result<Option<i64>, StoreError>;
+
+    /// Rewrites user `user.id` (all but its name and creation time); false when
+    /// there is no such user.
+    fn update_user(&self, user: &UserRow) -> Result<bool, StoreError>;
+
+    /// Deletes a user with its sessions and tokens; false when there is none.
+    fn delete_user(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Records TOTP time step `step` as used by the user if it is newer than the
+    /// last one recorded; false for a step already used (a replayed code).
+    fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError>;
+
+    /// Stores a new session.
+    fn create_session(&self, session: &SessionRow) -> Result<(), StoreError>;
+
+    /// One session by the hash of its id (expired ones too: the caller checks).
+    fn session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError>;
+
+    /// Moves a session's last use and expiry.
+    fn touch_session(
+        &self,
+        id_hash: &str,
+        last_used: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Ends one session.
+    fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
+
+    /// Ends every session of a user; returns how many.
+    fn delete_user_sessions(&self, user_id: i64) -> Result<u64, StoreError>;
+
+    /// Deletes expired sessions and tokens, and login attempts older than
+    /// `attempts_before`; returns the rows deleted.
+    fn purge_expired(&self, now: i64, attempts_before: i64) -> Result<u64, StoreError>;
+
+    /// Stores an API token; returns its id.
+    fn create_api_token(&self, token: &ApiTokenRow) -> Result<i64, StoreError>;
+
+    /// One API token by the hash of the token.
+    fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>, StoreError>;
+
+    /// Every API token, newest first.
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError>;
+
+    /// Deletes an API token; false when there is none.
+    fn delete_api_token(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Records a use of an API token.
+    fn touch_api_token(&self, id: i64, at: i64) -> Result<(), StoreError>;
+
+    /// Records a login attempt, failed or not.
+    fn record_login_attempt(
+        &self,
+        ts: i64,
+        username: &str,
+        ip: &str,
+        ok: bool,
+    ) -> Result<(), StoreError>;
+
+    /// Failed logins for `username` at or after `since` and after its last
+    /// successful one.
+    fn failed_logins_for_user(&self, username: &str, since: i64) -> Result<u64, StoreError>;
+
+    /// Failed logins from `ip` at or after `since`.
+    fn failed_logins_from_ip(&self, ip: &str, since: i64) -> Result<u64, StoreError>;
+
+    /// A setting's JSON text.
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Writes a setting's JSON text, with who and when.
+    fn set_setting(&self, key: &str, value: &str, by: &str, at: i64) -> Result<(), StoreError>;
+
+    /// Communications summed over the hours `filter` selects, most bytes first,
+    /// at most `filter.limit`.
+    fn flow_edges(&self, filter: &FlowFilter) -> Result<Vec<FlowEdge>, StoreError>;
+
+    /// Traffic per hour and service over the hours `filter` selects, in hour order.
+    fn flow_buckets(&self, filter: &FlowFilter) -> Result<Vec<FlowBucket>, StoreError>;
+
+    /// Every asset's label columns (no detail), by key.
+    fn asset_labels(&self) -> Result<Vec<AssetLabel>, StoreError>;
 }

@@ -32,6 +32,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "assets_alerts_baselines",
         sql: include_str!("../migrations/0002_assets_alerts_baselines.sql"),
     },
+    Migration {
+        version: 3,
+        name: "portal",
+        sql: include_str!("../migrations/0003_portal.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -19,8 +19,10 @@ use crate::model::{
     FlowFilter, FlowHourly, FlowKey, FlowSums, FlowTotals, NewRun, RunFinish, RunId, RunInput,
     RunRecord, RunStatus,
 };
+use crate::portal::{ApiTokenRow, AssetLabel, FlowBucket, FlowEdge, SessionRow, UserRow};
 use crate::sqlite_ledger;
-use crate::{LedgerStore, Store};
+use crate::sqlite_portal as sp;
+use crate::{LedgerStore, PortalStore, Store};
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -584,5 +586,133 @@ impl LedgerStore for SqliteStore {
 
     fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError> {
         sqlite_ledger::baselines(&self.lock(), false, false)
+    }
+}
+
+impl PortalStore for SqliteStore {
+    fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        sp::users(&self.lock())
+    }
+
+    fn user(&self, id: i64) -> Result<Option<UserRow>, StoreError> {
+        sp::user(&self.lock(), Some(id), None)
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        sp::user(&self.lock(), None, Some(username))
+    }
+
+    fn create_user(&self, user: &UserRow) -> Result<Option<i64>, StoreError> {
+        sp::create_user(&self.lock(), user)
+    }
+
+    fn update_user(&self, user: &UserRow) -> Result<bool, StoreError> {
+        sp::update_user(&self.lock(), user)
+    }
+
+    fn delete_user(&self, id: i64) -> Result<bool, StoreError> {
+        sp::delete_user(&self.lock(), id)
+    }
+
+    fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
+        sp::accept_totp_step(&self.lock(), user_id, step)
+    }
+
+    fn create_session(&self, session: &SessionRow) -> Result<(), StoreError> {
+        sp::create_session(&self.lock(), session)
+    }
+
+    fn session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+        sp::session(&self.lock(), id_hash)
+    }
+
+    fn touch_session(
+        &self,
+        id_hash: &str,
+        last_used: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sp::touch_session(&self.lock(), id_hash, last_used, expires_at)
+    }
+
+    fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        let sql = "DELETE FROM sessions WHERE id_hash = ?1";
+        sp::exec1(&self.lock(), "ending a session", sql, id_hash).map(|_| ())
+    }
+
+    fn delete_user_sessions(&self, user_id: i64) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM sessions WHERE user_id = ?1";
+        sp::exec1(&self.lock(), "ending sessions", sql, user_id)
+    }
+
+    fn purge_expired(&self, now: i64, attempts_before: i64) -> Result<u64, StoreError> {
+        sp::purge_expired(&self.lock(), now, attempts_before)
+    }
+
+    fn create_api_token(&self, token: &ApiTokenRow) -> Result<i64, StoreError> {
+        sp::create_api_token(&self.lock(), token)
+    }
+
+    fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>, StoreError> {
+        Ok(sp::api_tokens(&self.lock(), Some(token_hash))?
+            .into_iter()
+            .next())
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError> {
+        sp::api_tokens(&self.lock(), None)
+    }
+
+    fn delete_api_token(&self, id: i64) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM api_tokens WHERE id = ?1";
+        Ok(sp::exec1(&self.lock(), "deleting an API token", sql, id)? > 0)
+    }
+
+    fn touch_api_token(&self, id: i64, at: i64) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "UPDATE api_tokens SET last_used = ?2 WHERE id = ?1",
+                params![id, at],
+            )
+            .map_err(StoreError::sqlite("recording an API token's use"))?;
+        Ok(())
+    }
+
+    fn record_login_attempt(
+        &self,
+        ts: i64,
+        username: &str,
+        ip: &str,
+        ok: bool,
+    ) -> Result<(), StoreError> {
+        sp::record_login_attempt(&self.lock(), ts, username, ip, ok)
+    }
+
+    fn failed_logins_for_user(&self, username: &str, since: i64) -> Result<u64, StoreError> {
+        sp::failed_logins_for_user(&self.lock(), username, since)
+    }
+
+    fn failed_logins_from_ip(&self, ip: &str, since: i64) -> Result<u64, StoreError> {
+        sp::failed_logins_from_ip(&self.lock(), ip, since)
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sp::setting(&self.lock(), key)
+    }
+
+    fn set_setting(&self, key: &str, value: &str, by: &str, at: i64) -> Result<(), StoreError> {
+        sp::set_setting(&self.lock(), key, value, by, at)
+    }
+
+    fn flow_edges(&self, filter: &FlowFilter) -> Result<Vec<FlowEdge>, StoreError> {
+        sp::flow_edges(&self.lock(), filter)
+    }
+
+    fn flow_buckets(&self, filter: &FlowFilter) -> Result<Vec<FlowBucket>, StoreError> {
+        sp::flow_buckets(&self.lock(), filter)
+    }
+
+    fn asset_labels(&self) -> Result<Vec<AssetLabel>, StoreError> {
+        sp::asset_labels(&self.lock())
     }
 }
