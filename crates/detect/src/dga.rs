@@ -61,6 +61,31 @@ fn labels(name: &str) -> Vec<&str> {
     parts.into_iter().take(keep).collect()
 }
 
+/// Suffixes that never reach the public DNS: a generated-looking name under them is
+/// a device or host naming scheme (`plc-1-m340.plant.local`), not a DGA domain,
+/// which must be registrable to be of use to malware.
+const SITE_SUFFIXES: [&str; 8] = [
+    "local",
+    "lan",
+    "internal",
+    "intranet",
+    "localdomain",
+    "home",
+    "corp",
+    "arpa",
+];
+
+fn site_local(name: &str) -> bool {
+    let last = name.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    SITE_SUFFIXES.contains(&last)
+}
+
+/// A label made of short hyphen-separated words (`plc-1-m340`, `hmi-2-tp1`) is a
+/// naming scheme; generated labels are one run of characters.
+fn short_words(label: &str) -> bool {
+    label.contains('-') && label.split('-').all(|w| w.len() <= 6)
+}
+
 /// Scores `name` against an entropy threshold and a minimum label length.
 pub fn score(name: &str, threshold: f64, min_len: usize) -> DgaScore {
     let lower = name.to_ascii_lowercase();
@@ -79,8 +104,11 @@ pub fn score(name: &str, threshold: f64, min_len: usize) -> DgaScore {
     let e = entropy(&label);
     let vowel_ratio = vowels / alnum;
     let digit_ratio = digits / alnum;
-    let generated =
-        label.len() >= min_len && e >= threshold && (vowel_ratio < 0.3 || digit_ratio >= 0.1);
+    let generated = label.len() >= min_len
+        && e >= threshold
+        && (vowel_ratio < 0.3 || digit_ratio >= 0.1)
+        && !site_local(&lower)
+        && !short_words(&label);
     DgaScore {
         label,
         entropy: e,
@@ -108,6 +136,8 @@ mod tests {
             "www.msftconnecttest.com",
             "update.remote-support.example.net",
             "plc-1-s7.plant.local",
+            "plc-1-m340.plant.local",
+            "hmi-2-tp1.line2.example.com",
             "rtu-water.plant.local",
             "_ldap._tcp.dc._msdcs.plant.local",
             "wpad",

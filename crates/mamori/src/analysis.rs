@@ -148,12 +148,14 @@ impl AnalysisHandle {
         }
         if let Some(dir) = logs {
             let path = dir.join("assets.jsonl");
-            let file = File::create(&path).with_context(|| format!("writing {}", path.display()))?;
+            let file =
+                File::create(&path).with_context(|| format!("writing {}", path.display()))?;
             let mut w = BufWriter::new(file);
             a.ledger.write_jsonl(&mut w)?;
             w.flush()?;
             let path = dir.join("alerts.jsonl");
-            let file = File::create(&path).with_context(|| format!("writing {}", path.display()))?;
+            let file =
+                File::create(&path).with_context(|| format!("writing {}", path.display()))?;
             let mut w = BufWriter::new(file);
             for alert in &a.alerts {
                 writeln!(w, "{}", alert.to_jsonl())?;

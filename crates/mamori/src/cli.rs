@@ -24,6 +24,134 @@ pub(crate) enum Command {
     Simulate(SimulateArgs),
     /// Measure the packet path's throughput: raw read floor, then decode + flows per thread count.
     Bench(BenchArgs),
+    /// Serve the portal and REST API over the store (loopback unless configured).
+    Serve(ServeArgs),
+    /// List alerts, or accept one into the baseline.
+    Alerts(AlertsArgs),
+    /// Export the asset ledger.
+    Assets(AssetsArgs),
+    /// Check a configuration file.
+    Config(ConfigArgs),
+    /// Check signature rule files.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The store [default: the config's `store.path`, else mamori.db].
+    #[arg(long, value_name = "FILE", env = "MAMORI_DB")]
+    pub(crate) db: Option<PathBuf>,
+    /// Address and port [default: the config's `portal.bind`, else 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub(crate) bind: Option<String>,
+    /// The configuration file [default: ./mamori.toml when it exists].
+    #[arg(long, value_name = "FILE", env = "MAMORI_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AlertsArgs {
+    /// The store.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "mamori.db",
+        env = "MAMORI_DB"
+    )]
+    pub(crate) db: PathBuf,
+    #[command(subcommand)]
+    pub(crate) command: AlertsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AlertsCommand {
+    /// The newest alerts.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Accept an alert into the baseline: what it describes is normal from now on.
+    Accept {
+        /// The alert's id (from `mamori alerts list` or the portal).
+        id: i64,
+        /// Who accepts it (recorded with the alert).
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AssetsArgs {
+    /// The store.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "mamori.db",
+        env = "MAMORI_DB"
+    )]
+    pub(crate) db: PathBuf,
+    #[command(subcommand)]
+    pub(crate) command: AssetsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AssetsCommand {
+    /// Write every asset as CSV (UTF-8 with BOM, Excel-safe) or JSON.
+    Export {
+        /// csv or json.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Header language for CSV: en or ja.
+        #[arg(long, default_value = "en", value_parser = ["en", "ja"])]
+        lang: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// Comma-separated values.
+    Csv,
+    /// A JSON array.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    #[command(subcommand)]
+    pub(crate) command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Parse and validate a configuration file; errors name the key.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    #[command(subcommand)]
+    pub(crate) command: RulesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// How many rules load, and why the others were skipped.
+    Check {
+        /// Rule files (Suricata syntax).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The configuration whose `[rules]` variables apply.
+        #[arg(long, value_name = "FILE", env = "MAMORI_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Options of the packet path shared by `analyze` and `sensor`.
@@ -95,6 +223,12 @@ pub(crate) struct DemoArgs {
     /// Configuration file for the detectors (default: ./mamori.toml when it exists).
     #[arg(long, value_name = "FILE", env = "MAMORI_CONFIG")]
     pub(crate) config: Option<std::path::PathBuf>,
+    /// Analyse only; do not serve the portal afterwards.
+    #[arg(long)]
+    pub(crate) no_serve: bool,
+    /// Where the demo's portal listens.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub(crate) bind: String,
 }
 
 #[derive(Debug, Args)]

@@ -65,12 +65,15 @@ impl Default for RulesSection {
 pub(crate) struct PortalSection {
     /// Address and port to listen on (loopback unless configured otherwise).
     pub(crate) bind: String,
+    /// Allow `bind` to be an address other than loopback.
+    pub(crate) allow_remote: bool,
 }
 
 impl Default for PortalSection {
     fn default() -> Self {
         PortalSection {
             bind: "127.0.0.1:8080".into(),
+            allow_remote: false,
         }
     }
 }
@@ -107,7 +110,11 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let key = e.path().to_string();
         ConfigError::Invalid {
             path: path.to_path_buf(),
-            key: if key == "." { "(top level)".into() } else { key },
+            key: if key == "." {
+                "(top level)".into()
+            } else {
+                key
+            },
             message: e.into_inner().message().trim().to_string(),
         }
     })?;

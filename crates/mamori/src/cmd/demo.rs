@@ -9,13 +9,18 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use mamori_simulate::{Scenario, SimConfig, simulate};
+use mamori_simulate::{AttackTiming, Scenario, SimConfig, simulate};
 use mamori_store::{AlertQuery, AlertRow, AssetQuery, AssetSort, LedgerStore, SqliteStore};
 
 use super::analyze::analyze_files;
 use crate::analysis::Learning;
 use crate::cli::{DemoArgs, PathOptions};
 use crate::report;
+
+/// The demo portal's login (a throwaway store on loopback).
+const DEMO_USER: &str = "admin";
+/// The demo portal's password.
+const DEMO_PASSWORD: &str = "mamori-demo";
 
 pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
@@ -27,6 +32,17 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             std::fs::remove_file(&p).with_context(|| format!("removing the old demo store {p}"))?;
         }
     }
+    // Without a configuration of their own, the demo's detectors know the simulated
+    // plant's zones and conduits (written beside the captures, to read and reuse).
+    let config_path = match &args.config {
+        Some(path) => path.clone(),
+        None => {
+            let path = args.dir.join("mamori-demo.toml");
+            std::fs::write(&path, demo_config(1)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            path
+        }
+    };
     let mut days = Vec::new();
     for (scenario, name, learning) in [
         (Scenario::Normal, "day1-normal", Learning::Learn),
@@ -36,6 +52,15 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let config = SimConfig {
             seed: args.seed,
             hours: args.hours,
+            // A day shorter than the working day would miss the attacks.
+            attack_timing: if args.hours < 24.0 {
+                AttackTiming::Packed {
+                    offset_secs: 300,
+                    spacing_secs: 60,
+                }
+            } else {
+                AttackTiming::Daytime
+            },
             ..SimConfig::new(scenario)
         };
         let sim = simulate(&config, &capture)
@@ -53,7 +78,7 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             duplicate_window_ms: 3.0,
             quiet: args.quiet,
             db: Some(args.db.clone()),
-            config: args.config.clone(),
+            config: Some(config_path.clone()),
             no_db: false,
             no_dissect: false,
         };
@@ -73,12 +98,52 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     print_alerts(&alerts);
     compare_with_truth(&mamori_simulate::truth_path(&days[1].1), &alerts)?;
     println!(
-        "\nStore: {}; logs and captures in {}/. Done in {:.1}s.",
+        "\nStore: {}; logs and captures in {}/. Analysis done in {:.1}s.",
         args.db.display(),
         args.dir.display(),
         started.elapsed().as_secs_f64()
     );
+    if !args.no_serve {
+        let config = crate::config::load(Some(&config_path))?;
+        super::serve::serve(
+            &args.db,
+            &config,
+            Some(&args.bind),
+            Some((DEMO_USER, DEMO_PASSWORD)),
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A configuration for the simulated plant of `scale` lines: its zones and conduits,
+/// and Japan's time of day for the volume baseline.
+fn demo_config(scale: u32) -> anyhow::Result<String> {
+    let plant = mamori_simulate::Plant::new(scale);
+    let mut detect = mamori_detect::DetectConfig {
+        utc_offset_minutes: 540,
+        ..mamori_detect::DetectConfig::default()
+    };
+    for z in &plant.zones {
+        detect.zones.push(mamori_detect::config::ZoneConfig {
+            name: z.name.clone(),
+            subnets: vec![z.cidr().parse().map_err(|e| anyhow::anyhow!("{e:?}"))?],
+            vlans: vec![z.vlan],
+            assets: vec![],
+        });
+    }
+    for (from, to) in &plant.conduits {
+        detect.conduits.push(mamori_detect::config::ConduitConfig {
+            from: from.clone(),
+            to: to.clone(),
+            ports: vec![],
+            protocols: vec![],
+        });
+    }
+    let file = mamori_detect::ConfigFile { detect };
+    let text = toml::to_string(&file).context("writing the demo configuration")?;
+    Ok(format!(
+        "# The demo plant's zones and conduits, written by `mamori demo`.\n{text}"
+    ))
 }
 
 /// The asset ledger, busiest first.
@@ -112,7 +177,10 @@ fn print_assets(store: &SqliteStore) -> anyhow::Result<()> {
         );
     }
     if assets.len() > 30 {
-        println!("  ... and {} more (mamori assets export)", assets.len() - 30);
+        println!(
+            "  ... and {} more (mamori assets export)",
+            assets.len() - 30
+        );
     }
     Ok(())
 }

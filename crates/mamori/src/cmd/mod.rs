@@ -1,11 +1,14 @@
 //! One module per subcommand.
 
+pub(crate) mod alerts;
 mod analyze;
 mod bench;
 mod demo;
 #[cfg(target_os = "linux")]
 mod sensor;
+mod serve;
 mod simulate;
+mod tools;
 
 use std::process::ExitCode;
 
@@ -19,6 +22,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Alerts(args) => alerts::run(&args),
+        Command::Assets(args) => tools::assets(&args),
+        Command::Config(args) => tools::config(&args),
+        Command::Rules(args) => tools::rules(&args),
         #[cfg(target_os = "linux")]
         Command::Sensor(args) => sensor::run(&args),
         #[cfg(not(target_os = "linux"))]
