@@ -56,7 +56,8 @@ pub(crate) struct AlertsArgs {
         long,
         value_name = "FILE",
         default_value = "mamori.db",
-        env = "MAMORI_DB"
+        env = "MAMORI_DB",
+        global = true
     )]
     pub(crate) db: PathBuf,
     #[command(subcommand)]
@@ -88,7 +89,8 @@ pub(crate) struct AssetsArgs {
         long,
         value_name = "FILE",
         default_value = "mamori.db",
-        env = "MAMORI_DB"
+        env = "MAMORI_DB",
+        global = true
     )]
     pub(crate) db: PathBuf,
     #[command(subcommand)]
