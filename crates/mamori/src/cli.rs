@@ -177,6 +177,9 @@ pub(crate) struct PathOptions {
     /// Flows only: do not run the application dissectors (no `ot.jsonl`, no `service`).
     #[arg(long)]
     pub(crate) no_dissect: bool,
+    /// The packet path and its logs only: no asset ledger, no detectors.
+    #[arg(long)]
+    pub(crate) no_analysis: bool,
     /// The store (SQLite file): runs, flow aggregates, assets, alerts, baselines
     /// [default: the config's `store.path`, else mamori.db].
     #[arg(long, value_name = "FILE", env = "MAMORI_DB")]

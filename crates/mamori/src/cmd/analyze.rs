@@ -24,8 +24,8 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         Learning::Auto
     };
     let (outcome, findings) = analyze_files(&inputs, &args.path, "analyze", learning)?;
-    println!("{}", report::summary_line(&outcome, Some(&findings)));
-    if let Some(version) = findings.baseline_saved {
+    println!("{}", report::summary_line(&outcome, findings.as_ref()));
+    if let Some(version) = findings.and_then(|f| f.baseline_saved) {
         println!("baseline version {version} saved");
     }
     Ok(if outcome.damaged() {
@@ -43,7 +43,7 @@ pub(crate) fn analyze_files(
     options: &PathOptions,
     command: &str,
     learning: Learning,
-) -> anyhow::Result<(RunOutcome, Findings)> {
+) -> anyhow::Result<(RunOutcome, Option<Findings>)> {
     let config = config::load(options.config.as_deref())?;
     let input_names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     let total_bytes: u64 = inputs
@@ -70,12 +70,17 @@ pub(crate) fn analyze_files(
         consumers.push(Box::new(StoreSink::new(Arc::clone(&store), run)?));
         Some((store, run))
     };
-    let analysis = AnalysisHandle::new(
-        config.detect.clone(),
-        learning,
-        store.as_ref().map(|(s, _)| s.as_ref()),
-    )?;
-    consumers.push(analysis.consumer());
+    let analysis = if options.no_analysis {
+        None
+    } else {
+        let analysis = AnalysisHandle::new(
+            config.detect.clone(),
+            learning,
+            store.as_ref().map(|(s, _)| s.as_ref()),
+        )?;
+        consumers.push(analysis.consumer());
+        Some(analysis)
+    };
     let mut worker = options.worker_config();
     if worker.dissect {
         worker.rules = crate::signatures::load(&config.rules)?;
@@ -90,13 +95,13 @@ pub(crate) fn analyze_files(
         run_files(&run_config, consumers, &progress)
     });
     let note = format!("{command} {}", input_names.join(" "));
-    let findings = match &result {
-        Ok(_) => analysis.finish_run(
+    let findings = match (&result, &analysis) {
+        (Ok(_), Some(analysis)) => Some(analysis.finish_run(
             options.logs.as_deref(),
             store.as_ref().map(|(s, r)| (s.as_ref(), *r)),
             &note,
-        )?,
-        Err(_) => Findings::default(),
+        )?),
+        _ => None,
     };
     if let Some((store, run)) = &store {
         store_sink::finish_run(store, *run, result.as_ref().ok(), &input_names)

@@ -81,13 +81,14 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             config: Some(config_path.clone()),
             no_db: false,
             no_dissect: false,
+            no_analysis: false,
         };
         let (outcome, findings) =
             analyze_files(std::slice::from_ref(&capture), &options, "demo", learning)?;
         println!(
             "analysed  {}: {}",
             capture.display(),
-            report::summary_line(&outcome, Some(&findings))
+            report::summary_line(&outcome, findings.as_ref())
         );
         days.push((sim, capture));
     }
