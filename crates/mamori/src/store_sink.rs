@@ -139,3 +139,37 @@ pub(crate) fn finish_run(
     };
     store.finish_run(run, &finish)
 }
+
+/// Records how a live capture ended.
+pub(crate) fn finish_live_run(
+    store: &SqliteStore,
+    run: RunId,
+    outcome: Option<&mamori_pipeline::live::LiveOutcome>,
+    source: &[String],
+) -> Result<(), StoreError> {
+    let finish = RunFinish {
+        finished_at: unix_nanos_now(),
+        inputs: source
+            .iter()
+            .map(|s| RunInput {
+                path: s.clone(),
+                packets: outcome.map_or(0, |o| o.stats.packets),
+                bytes: outcome.map_or(0, |o| o.stats.wire_bytes),
+                error: None,
+            })
+            .collect(),
+        packets: outcome.map_or(0, |o| o.stats.packets),
+        bytes: outcome.map_or(0, |o| o.stats.wire_bytes),
+        flows: outcome.map_or(0, |o| o.stats.flows.created),
+        duplicates: outcome.map_or(0, |o| o.stats.duplicates),
+        decode_errors: outcome.map_or(0, |o| o.stats.decode_errors),
+        evictions: outcome.map_or(0, |o| o.stats.flows.evicted),
+        elapsed_secs: outcome.map_or(0.0, |o| o.elapsed.as_secs_f64()),
+        status: if outcome.is_some() {
+            RunStatus::Ok
+        } else {
+            RunStatus::Failed
+        },
+    };
+    store.finish_run(run, &finish)
+}

@@ -399,16 +399,20 @@ enum Dissector {
 
 /// Per-flow application state, owned by the flow table as the flow's extension.
 #[derive(Debug, Default)]
+///
+/// Kept small (32 bytes): a million flows carry one each, and the flow table's
+/// memory cap counts on it. What only dissected flows need lives behind a box.
 pub struct FlowApp {
     decided: bool,
-    dissector: Option<Dissector>,
-    service: &'static str,
+    dissector: Option<Box<Dissector>>,
+    /// The dissector's service, as an index into [`mamori_flow::service::NAMES`].
+    service: Option<u8>,
     /// Whether the dissector's server is the flow's responder (else its originator).
     server_is_orig: bool,
     /// SYN fingerprints taken (bit 0: SYN, bit 1: SYN+ACK).
     syn_seen: u8,
-    /// Signature rules' per-flow state (flowbits), empty until a rule sets one.
-    rules: mamori_rules::FlowRuleState,
+    /// Signature rules' per-flow state (flowbits), only once a rule set one.
+    rules: Option<Box<mamori_rules::FlowRuleState>>,
     /// Events emitted so far (orders events of equal time within the flow).
     seq: u32,
 }
@@ -443,15 +447,35 @@ impl FlowApp {
                 })
         };
         if let Some((dissector, service, server_is_orig)) = chosen {
-            self.dissector = Some(dissector);
-            self.service = service;
+            self.dissector = Some(Box::new(dissector));
+            self.service = mamori_flow::service::NAMES
+                .iter()
+                .position(|n| *n == service)
+                .and_then(|i| u8::try_from(i).ok());
             self.server_is_orig = server_is_orig;
         }
     }
 
-    /// The flow's signature state.
-    pub(crate) fn rule_state(&mut self) -> &mut mamori_rules::FlowRuleState {
-        &mut self.rules
+    /// The dissector's service name (empty without one).
+    fn service_name(&self) -> &'static str {
+        self.service
+            .and_then(|i| mamori_flow::service::NAMES.get(usize::from(i)).copied())
+            .unwrap_or("")
+    }
+
+    /// Runs `scan` with the flow's signature state; the state is kept (boxed) only
+    /// once a rule sets a flowbit, so flows without flowbits cost nothing.
+    pub(crate) fn with_rule_state(&mut self, scan: impl FnOnce(&mut mamori_rules::FlowRuleState)) {
+        match self.rules.as_deref_mut() {
+            Some(state) => scan(state),
+            None => {
+                let mut state = mamori_rules::FlowRuleState::default();
+                scan(&mut state);
+                if state != mamori_rules::FlowRuleState::default() {
+                    self.rules = Some(Box::new(state));
+                }
+            }
+        }
     }
 
     /// Signature hits on a packet travelling in `dir` become events.
@@ -464,7 +488,7 @@ impl FlowApp {
         out: &mut Vec<Event>,
     ) {
         let info = flow.resolve();
-        let app_proto = (!self.service.is_empty()).then_some(self.service);
+        let app_proto = Some(self.service_name()).filter(|s| !s.is_empty());
         for hit in hits {
             self.seq += 1;
             out.push(Event::RuleHit(Box::new(RuleHitEvent {
@@ -559,7 +583,8 @@ impl FlowApp {
         out: &mut Vec<Event>,
     ) {
         let server_is_orig = self.server_is_orig;
-        let Some(Dissector::Tcp(app)) = self.dissector.as_mut() else {
+        let service = self.service_name();
+        let Some(Dissector::Tcp(app)) = self.dissector.as_deref_mut() else {
             return;
         };
         let mut outputs = Outputs::default();
@@ -588,7 +613,7 @@ impl FlowApp {
             feed(dir, c)
         });
         if !outputs.ops.is_empty() || session.recognised() {
-            services.insert_name(self.service);
+            services.insert_name(service);
         }
         if !outputs.is_empty() {
             self.emit(&flow.resolve(), ts, outputs, out);
@@ -606,12 +631,13 @@ impl FlowApp {
         out: &mut Vec<Event>,
     ) {
         let d = self.to_dissector(dir);
-        let Some(Dissector::Udp(session)) = self.dissector.as_mut() else {
+        let service = self.service_name();
+        let Some(Dissector::Udp(session)) = self.dissector.as_deref_mut() else {
             return;
         };
         let mut outputs = Outputs::default();
         if session.datagram(d, ts, payload, &mut outputs) {
-            services.insert_name(self.service);
+            services.insert_name(service);
         }
         if !outputs.is_empty() {
             self.emit(&flow.resolve(), ts, outputs, out);
@@ -620,7 +646,7 @@ impl FlowApp {
 
     /// The flow ended: requests still waiting become unanswered operations.
     pub(crate) fn finish(mut self, record: &ConnRecord, out: &mut Vec<Event>) {
-        let Some(dissector) = self.dissector.as_mut() else {
+        let Some(dissector) = self.dissector.as_deref_mut() else {
             return;
         };
         let mut outputs = Outputs::default();
@@ -639,7 +665,7 @@ impl FlowApp {
         if outputs.is_empty() {
             return;
         }
-        let proto = if matches!(self.dissector, Some(Dissector::Tcp(_))) {
+        let proto = if matches!(self.dissector.as_deref(), Some(Dissector::Tcp(_))) {
             "tcp"
         } else {
             "udp"
@@ -749,5 +775,20 @@ fn feed_chunk(
             }),
             TcpSession::Http(_) | TcpSession::Tls(_) => {}
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flows_application_state_stays_small() {
+        // A million flows each carry one; the flow table's memory cap counts on it.
+        assert!(
+            std::mem::size_of::<FlowApp>() <= 32,
+            "{}",
+            std::mem::size_of::<FlowApp>()
+        );
     }
 }

@@ -263,8 +263,13 @@ impl Worker {
                     payload,
                 };
                 sig.hits.clear();
-                sig.rules
-                    .scan(&ctx, flow.ext.rule_state(), &mut sig.scratch, &mut sig.hits);
+                let Signatures {
+                    rules,
+                    scratch,
+                    hits,
+                } = sig;
+                flow.ext
+                    .with_rule_state(|state| rules.scan(&ctx, state, scratch, hits));
                 if !sig.hits.is_empty() {
                     let lazy = FlowRef {
                         key: *flow.key(),
