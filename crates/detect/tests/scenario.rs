@@ -19,6 +19,9 @@ use mamori_detect::{Alert, Baseline, Kind, Mode};
 use mamori_simulate::{AttackTiming, Scenario, SimConfig, simulate};
 
 const HOURS: f64 = 1.0;
+/// Hours of normal traffic learned: rare operator writes (S7, SLMP) need more than
+/// one hour to be seen at night.
+const LEARN_HOURS: f64 = 3.0;
 
 struct Days {
     _dir: tempfile::TempDir,
@@ -34,11 +37,11 @@ fn days() -> &'static Days {
         let dir = tempfile::tempdir().unwrap();
         let assets = Arc::new(PlantAssets::new(1));
         let cfg = plant_config(&assets.plant);
-        let sim = |name: &str, scenario, seed, timing| {
+        let sim = |name: &str, scenario, seed, timing, hours| {
             let path = dir.path().join(name);
             let c = SimConfig {
                 seed,
-                hours: HOURS,
+                hours,
                 attack_timing: timing,
                 ..SimConfig::new(scenario)
             };
@@ -49,9 +52,10 @@ fn days() -> &'static Days {
             offset_secs: 300,
             spacing_secs: 150,
         };
-        let (normal, _) = sim("normal.pcapng", Scenario::Normal, 1, AttackTiming::Daytime);
-        let (incident, truth) = sim("incident.pcapng", Scenario::Incident, 2, packed);
-        let (normal2, _) = sim("normal2.pcapng", Scenario::Normal, 7, AttackTiming::Daytime);
+        let daytime = AttackTiming::Daytime;
+        let (normal, _) = sim("normal.pcapng", Scenario::Normal, 1, daytime, LEARN_HOURS);
+        let (incident, truth) = sim("incident.pcapng", Scenario::Incident, 2, packed, HOURS);
+        let (normal2, _) = sim("normal2.pcapng", Scenario::Normal, 7, daytime, HOURS);
         let (learned, baseline) = analyze(
             vec![normal],
             cfg.clone(),

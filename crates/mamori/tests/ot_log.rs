@@ -62,6 +62,8 @@ fn mixed_plant_capture_gives_its_ot_requests_for_any_thread_count() {
         (("modbus", 15), 498),
         (("s7comm", 4), 1163),
         (("s7comm", 5), 142),
+        // The SCALANCE switch's PROFINET DCP identify requests (tshark: 4 in iti_mb2).
+        (("profinet-dcp", 5), 4),
     ]
     .into_iter()
     .map(|((p, f), n)| ((p.to_string(), f), n))
