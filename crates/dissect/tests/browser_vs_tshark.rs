@@ -16,7 +16,6 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
 
@@ -230,42 +229,7 @@ const FIELDS: [&str; 14] = [
 ];
 
 fn theirs(path: &Path) -> Vec<Row> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(path).args([
-        "-n",
-        "-Y",
-        "browser",
-        "-T",
-        "fields",
-        "-E",
-        "separator=\t",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=\u{1f}",
-    ]);
-    for f in FIELDS {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().expect("tshark runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            l.split('\t')
-                .map(|v| {
-                    v.split('\u{1f}')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .collect()
-        })
-        .collect()
+    common::tshark_fields_with(path, &[], "browser", &FIELDS)
 }
 
 /// A NetBIOS name as tshark writes it: non-printable bytes as `<xx>`.

@@ -12,7 +12,6 @@
 //! line, so ours is split into lines.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
 
@@ -149,42 +148,7 @@ const FIELDS: [&str; 11] = [
 ];
 
 fn theirs(path: &Path) -> Vec<Row> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(path).args([
-        "-n",
-        "-Y",
-        "cdp",
-        "-T",
-        "fields",
-        "-E",
-        "separator=\t",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=\u{1f}",
-    ]);
-    for f in FIELDS {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().expect("tshark runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            l.split('\t')
-                .map(|v| {
-                    v.split('\u{1f}')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .collect()
-        })
-        .collect()
+    common::tshark_fields_with(path, &[], "cdp", &FIELDS)
 }
 
 fn ours(path: &Path) -> (Vec<Row>, Vec<CdpRecord>) {

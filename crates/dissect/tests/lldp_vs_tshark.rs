@@ -13,7 +13,6 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
 
@@ -163,42 +162,7 @@ const FIELDS: [&str; 11] = [
 /// tshark's fields, one row per frame; several occurrences joined by U+001F so
 /// that commas in descriptions survive.
 fn theirs(path: &Path) -> Vec<Row> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(path).args([
-        "-n",
-        "-Y",
-        "lldp",
-        "-T",
-        "fields",
-        "-E",
-        "separator=\t",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=\u{1f}",
-    ]);
-    for f in FIELDS {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().expect("tshark runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            l.split('\t')
-                .map(|v| {
-                    v.split('\u{1f}')
-                        .filter(|s| !s.is_empty())
-                        .map(|s| s.trim_end().to_string())
-                        .collect()
-                })
-                .collect()
-        })
-        .collect()
+    common::tshark_fields_with(path, &[], "lldp", &FIELDS)
 }
 
 /// Our rows, and how many frames carried violation flags.

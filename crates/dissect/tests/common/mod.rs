@@ -180,7 +180,8 @@ pub fn tshark_fields_with(
         "-E",
         "occurrence=a",
         "-E",
-        "aggregator=,",
+        // A separator no field value contains (descriptions hold commas).
+        "aggregator=\u{1f}",
     ]);
     for f in fields {
         cmd.args(["-e", f]);
@@ -196,7 +197,7 @@ pub fn tshark_fields_with(
         .map(|l| {
             l.split('\t')
                 .map(|v| {
-                    v.split(',')
+                    v.split('\u{1f}')
                         .filter(|s| !s.is_empty())
                         .map(str::to_string)
                         .collect()
