@@ -300,6 +300,18 @@ pub(crate) struct BenchArgs {
     /// Runs per measurement; the best is reported.
     #[arg(long, default_value_t = 2)]
     pub(crate) runs: usize,
+    /// Synthetic ET-style rule counts for the full-analysis lines, comma-separated
+    /// (0 for none of those lines).
+    #[arg(
+        long,
+        value_name = "N,N",
+        default_value = "1000,10000",
+        value_delimiter = ','
+    )]
+    pub(crate) rule_counts: Vec<usize>,
+    /// A rule file for one more full-analysis line (such as ET Open).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rules: Option<std::path::PathBuf>,
 }
 
 /// Parses sizes like `512M`, `2G`, `1048576`, `64KiB`.

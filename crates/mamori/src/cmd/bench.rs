@@ -4,7 +4,10 @@
 //! lines run the packet path (decode, duplicates, defragmentation, flow table, ordered
 //! events) with no log output, for each thread count; the "+ dissectors" lines add TCP
 //! reassembly and the OT dissectors on the flows that carry them. Each figure is the best of
-//! `--runs` runs, after one warm-up read so the file is in the page cache.
+//! `--runs` runs, after one warm-up read so the file is in the page cache. The
+//! "analysis" lines run everything `analyze` does but the logs and the store
+//! (dissectors, signature rules, ledger, detectors), with the built-in rules and with
+//! 1,000 and 10,000 synthetic ET-style rules (`--rule-counts`) or a rule file (`--rules`).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -103,7 +106,85 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    full_analysis(args, &inputs, &floor)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The "full analysis" lines: dissectors, signature rules, the asset ledger and the
+/// detectors (learning, so every packet is judged and nothing is alerted), as
+/// `mamori analyze --no-db` runs them without logs. Measured with mamori's built-in
+/// OT rules alone, then with `--rule-counts` synthetic ET-style rules
+/// ([`mamori_rules::synth`], deterministic) added, then with `--rules FILE` added.
+fn full_analysis(
+    args: &BenchArgs,
+    inputs: &[std::path::PathBuf],
+    floor: &Measure,
+) -> anyhow::Result<()> {
+    let vars = mamori_rules::Vars::default();
+    let builtin = crate::signatures::BUILTIN;
+    let mut sets: Vec<(String, String)> = vec![("built-in rules".into(), builtin.to_string())];
+    for &n in args.rule_counts.iter().filter(|&&n| n > 0) {
+        let text = format!("{builtin}\n{}", mamori_rules::synth::rules(n, 7));
+        sets.push((format!("+{n} ET-style"), text));
+    }
+    if let Some(path) = &args.rules {
+        let file = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the rule file {}", path.display()))?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        sets.push((format!("+{name}"), format!("{builtin}\n{file}")));
+    }
+    for (name, text) in sets {
+        let started = Instant::now();
+        let (set, skipped, errors) = mamori_rules::load(&text, &vars);
+        let stats = set.stats().clone();
+        println!(
+            "full analysis, {name}: {} rules loaded ({} skipped, {} malformed, {} header-only, \
+             {} groups, {} fast patterns), compiled in {:.2} s",
+            set.len(),
+            skipped.len() + stats.skipped,
+            errors.len(),
+            stats.header_only,
+            stats.groups,
+            stats.patterns,
+            started.elapsed().as_secs_f64()
+        );
+        let rules = Some(std::sync::Arc::new(set));
+        let loaded = stats.rules;
+        let mut one_thread: Option<Measure> = None;
+        for &threads in &args.threads {
+            let m = best(args.runs, || {
+                let analysis = crate::analysis::AnalysisHandle::new(
+                    mamori_detect::DetectConfig::default(),
+                    crate::analysis::Learning::Learn,
+                    None,
+                )?;
+                let config = RunConfig {
+                    inputs: inputs.to_vec(),
+                    threads,
+                    worker: WorkerConfig {
+                        rules: rules.clone(),
+                        ..super::worker_config(512 << 20, 3.0)
+                    },
+                };
+                let started = Instant::now();
+                let outcome = run_files(&config, vec![analysis.consumer()], &Progress::default())?;
+                Ok(Measure {
+                    label: format!("analysis {loaded:>5} rules, {threads}t"),
+                    packets: outcome.stats.packets,
+                    bytes: outcome.stats.wire_bytes,
+                    secs: started.elapsed().as_secs_f64(),
+                })
+            })?;
+            m.print(Some(floor), one_thread.as_ref());
+            if threads == 1 {
+                one_thread = Some(m);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn best(runs: usize, mut f: impl FnMut() -> anyhow::Result<Measure>) -> anyhow::Result<Measure> {
