@@ -26,6 +26,9 @@
 //!
 //! ## Detectors in brief
 //! - `new_device`: a MAC never seen, as an ARP sender or a connection's originator.
+//!   A connection's source MAC is taken as the host of its source IP only until that
+//!   MAC sends for a second IP (or for one ARP binds elsewhere): then it is a router's
+//!   (a routed flow carries the last hop's MAC) and its flows name no IP.
 //! - `new_comm`: a communication ([`CommKey`]) or, for an OT protocol the pair
 //!   already speaks, a function category never seen. Connections that carried no
 //!   payload (probes) are left to `scan`; group destinations are not reported.
@@ -52,7 +55,8 @@
 //!   external address. `zone_violation`: a connection between two zones without a
 //!   conduit (external addresses are zone `internet`; unzoned internal hosts are not
 //!   judged; OT-to-internet is left to `internet_from_ot`).
-//! - `eol_os`: an asset whose OS is out of support, once per asset.
+//! - `eol_os`: an asset whose OS is out of support, once per asset and not again in
+//!   later runs while the store holds the alert ([`Detector::know_alerts`]).
 //! - `signature`: every rule hit.
 
 use std::collections::VecDeque;
@@ -172,6 +176,13 @@ pub struct Detector {
     l2: Option<L2Sum>,
     storm_runs: [u32; 3],
     assets_checked: HashSet<IpAddr>,
+    /// Fingerprints of state alerts (`eol_os`) stored by earlier runs: not raised again.
+    known_alerts: HashSet<String>,
+    /// The first source IP each MAC sent a connection from (bounded).
+    conn_ips: HashMap<MacAddr, IpAddr>,
+    /// MACs seen sending for several IPs (or for IPs ARP gives to another MAC): routers,
+    /// whose connections' source IPs are not theirs.
+    routers: HashSet<MacAddr>,
 }
 
 fn hour_of(ts_ns: i64, offset_min: i32) -> u8 {
@@ -246,6 +257,9 @@ impl Detector {
             l2: None,
             storm_runs: [0; 3],
             assets_checked: HashSet::new(),
+            known_alerts: HashSet::new(),
+            conn_ips: HashMap::new(),
+            routers: HashSet::new(),
         };
         for (mac, dev) in &d.baseline.devices {
             let Some(m) = crate::net::parse_mac(mac) else {
@@ -267,6 +281,20 @@ impl Detector {
             }
         }
         d
+    }
+
+    /// Notes alerts stored by earlier runs (open, acknowledged or accepted): a state
+    /// alert (`eol_os`) already stored is not raised again, the stored one stands.
+    pub fn know_alerts<'a>(&mut self, fingerprints: impl IntoIterator<Item = &'a str>) {
+        for fp in fingerprints {
+            if self.known_alerts.len() >= MAX_BINDINGS {
+                self.stats.state_overflow += 1;
+                break;
+            }
+            if fp.starts_with("eol_os|") {
+                self.known_alerts.insert(fp.to_string());
+            }
+        }
     }
 
     /// Whether the baseline is still learning.
@@ -474,7 +502,8 @@ impl Detector {
         let ts = c.ts.0;
         let uid = c.uid.to_string();
         if let Some(m) = mac_ok(c.orig.l2) {
-            self.device(m, Some(oip), ts);
+            let ip = self.host_ip(m, oip);
+            self.device(m, ip, ts);
         }
         for ip in [oip, rip] {
             if self.ranges.is_internal(ip)
@@ -533,6 +562,45 @@ impl Detector {
             self.scan_probe(c, oip, rip, uid.clone());
         }
         self.internet_and_zones(c, oip, rip, &key.app, &uid, assets);
+    }
+
+    /// The IP a connection's source MAC stands for: `None` when the MAC is a router's
+    /// (it sent for another IP before, or ARP binds it to other addresses), since a
+    /// routed flow's Ethernet source is the last router, not the host.
+    fn host_ip(&mut self, mac: MacAddr, ip: IpAddr) -> Option<IpAddr> {
+        if self.routers.contains(&mac) {
+            return None;
+        }
+        if let (Some(arp), IpAddr::V4(v4)) = (self.mac_ips.get(&mac), ip)
+            && !arp.is_empty()
+            && !arp.contains(&v4)
+        {
+            self.mark_router(mac);
+            return None;
+        }
+        match self.conn_ips.get(&mac) {
+            Some(first) if *first == ip => Some(ip),
+            Some(_) => {
+                self.mark_router(mac);
+                None
+            }
+            None => {
+                if self.conn_ips.len() < MAX_BINDINGS {
+                    self.conn_ips.insert(mac, ip);
+                } else {
+                    self.stats.state_overflow += 1;
+                }
+                Some(ip)
+            }
+        }
+    }
+
+    fn mark_router(&mut self, mac: MacAddr) {
+        if self.routers.len() < MAX_BINDINGS {
+            self.routers.insert(mac);
+        } else {
+            self.stats.state_overflow += 1;
+        }
     }
 
     fn is_probe(&self, c: &ConnRecord, rip: IpAddr) -> bool {
@@ -662,7 +730,7 @@ impl Detector {
             return;
         };
         let fp = format!("eol_os|{}", info.key);
-        if self.alerts.contains(&fp) {
+        if self.alerts.contains(&fp) || self.known_alerts.contains(&fp) {
             return;
         }
         let os = info.os.clone().unwrap_or_else(|| "unknown".into());
@@ -1379,6 +1447,10 @@ impl Detector {
         }
         a.src_ip = Some(asker);
         a.dst_ip = Some(server);
+        a.src_mac = mac_ok(match r.dir {
+            mamori_flow::Direction::Orig => e.ends.orig_l2,
+            mamori_flow::Direction::Resp => e.ends.resp_l2,
+        });
         a.protocol = Some(r.protocol.to_string());
         a.mitre_ics = if kind_key == "dga" {
             Some("T0869")

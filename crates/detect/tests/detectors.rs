@@ -547,3 +547,194 @@ fn accept_from_a_stored_alert_and_reload_the_baseline() {
     let again = run(&mut d, &traffic, &assets);
     assert!(again.is_empty(), "{}", show(&again));
 }
+
+/// A UDP connection with the originator's MAC and the VLAN set.
+fn udp_conn_at(
+    orig: (IpAddr, u16),
+    resp: (IpAddr, u16),
+    secs: i64,
+    mac: Option<MacAddr>,
+    vlan: Option<u16>,
+) -> Event {
+    let Event::Conn(mut c) = udp_conn(orig, resp, secs) else {
+        unreachable!()
+    };
+    c.orig.l2 = mac;
+    c.vlan = vlan;
+    Event::Conn(c)
+}
+
+/// Marks every asset end-of-support.
+struct AllEol;
+
+impl mamori_detect::AssetLookup for AllEol {
+    fn by_ip(&self, ip: IpAddr) -> Option<mamori_detect::AssetInfo> {
+        Some(mamori_detect::AssetInfo {
+            key: format!("ip:{ip}"),
+            role: "hmi".into(),
+            vendor: None,
+            os: Some("Windows XP".into()),
+            os_eol: true,
+            is_ot: true,
+            first_seen: 0,
+        })
+    }
+    fn by_mac(&self, _: MacAddr) -> Option<mamori_detect::AssetInfo> {
+        None
+    }
+}
+
+#[test]
+fn eol_os_stored_by_an_earlier_run_is_not_raised_again() {
+    let (a, b) = (
+        IpAddr::V4(Ipv4Addr::new(10, 0, 1, 5)),
+        IpAddr::V4(Ipv4Addr::new(10, 0, 1, 6)),
+    );
+    let traffic = [udp_conn((a, 50000), (b, 161), 0)];
+    let mut first = Detector::new(Default::default(), Some(Baseline::default()), Mode::Detect);
+    let alerts: Vec<_> = run(&mut first, &traffic, &AllEol)
+        .into_iter()
+        .filter(|x| x.kind == Kind::EolOs)
+        .collect();
+    assert_eq!(alerts.len(), 2, "{}", show(&alerts));
+    // The next run knows the stored alert of `a` (open or accepted): only `b` is new.
+    let mut next = Detector::new(Default::default(), Some(Baseline::default()), Mode::Detect);
+    next.know_alerts([alerts[0].fingerprint.as_str(), "new_comm|x|y|1"]);
+    let again: Vec<_> = run(&mut next, &traffic, &AllEol)
+        .into_iter()
+        .filter(|x| x.kind == Kind::EolOs)
+        .collect();
+    assert_eq!(again.len(), 1, "{}", show(&again));
+    assert_eq!(again[0].fingerprint, alerts[1].fingerprint);
+}
+
+#[test]
+fn a_routers_mac_is_not_the_host_of_routed_flows() {
+    let host = |n| IpAddr::V4(Ipv4Addr::new(10, 2, 0, n));
+    let server = IpAddr::V4(Ipv4Addr::new(10, 0, 1, 10));
+    let router = MacAddr([0x00, 0x1b, 0x54, 0, 0, 1]);
+    let pc = MacAddr([0x00, 0x50, 0x56, 0, 0, 9]);
+    let events = [
+        // Two hosts behind the router reach the server: the same Ethernet source.
+        udp_conn_at((host(5), 50000), (server, 161), 0, Some(router), None),
+        udp_conn_at((host(6), 50001), (server, 161), 1, Some(router), None),
+        udp_conn_at((host(7), 50002), (server, 161), 2, Some(router), None),
+        // A local host: its MAC keeps its one address.
+        udp_conn_at((host(9), 50003), (server, 161), 3, Some(pc), None),
+        udp_conn_at((host(9), 50004), (server, 161), 4, Some(pc), None),
+    ];
+    let mut d = Detector::new(Default::default(), None, Mode::Learn);
+    run(&mut d, &events, &NoAssets);
+    let devices = &d.baseline().devices;
+    let ips = |m: MacAddr| devices[&m.to_string()].ips.clone();
+    assert!(
+        !ips(router).contains("10.2.0.6") && !ips(router).contains("10.2.0.7"),
+        "the router's MAC took routed hosts' addresses: {:?}",
+        ips(router)
+    );
+    assert_eq!(ips(pc).into_iter().collect::<Vec<_>>(), ["10.2.0.9"]);
+}
+
+#[test]
+fn zones_by_subnet_vlan_and_asset_list_with_conduits() {
+    use mamori_detect::config::{ConduitConfig, DetectConfig, ZoneConfig};
+    let v4 = |a, b, c, d| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+    let (plc, hmi, eng, office) = (
+        v4(10, 10, 0, 5),    // "control" by subnet
+        v4(172, 16, 5, 20),  // "cell" by VLAN 20
+        v4(192, 168, 1, 50), // "engineering" by the asset list (wins over "office")
+        v4(192, 168, 1, 60), // "office" by subnet
+    );
+    let cfg = DetectConfig {
+        zones: vec![
+            ZoneConfig {
+                name: "control".into(),
+                subnets: vec!["10.10.0.0/16".parse().unwrap()],
+                vlans: vec![],
+                assets: vec![],
+            },
+            ZoneConfig {
+                name: "cell".into(),
+                subnets: vec![],
+                vlans: vec![20],
+                assets: vec![],
+            },
+            ZoneConfig {
+                name: "engineering".into(),
+                subnets: vec![],
+                vlans: vec![],
+                assets: vec!["192.168.1.50".parse().unwrap()],
+            },
+            ZoneConfig {
+                name: "office".into(),
+                subnets: vec!["192.168.1.0/24".parse().unwrap()],
+                vlans: vec![],
+                assets: vec![],
+            },
+        ],
+        conduits: vec![
+            ConduitConfig {
+                from: "engineering".into(),
+                to: "control".into(),
+                ports: vec![502],
+                protocols: vec![],
+            },
+            ConduitConfig {
+                from: "cell".into(),
+                to: "control".into(),
+                ports: vec![],
+                protocols: vec![],
+            },
+        ],
+        ..DetectConfig::default()
+    };
+    let mut d = Detector::new(cfg, Some(Baseline::default()), Mode::Detect);
+    let events = [
+        udp_conn_at((eng, 50000), (plc, 502), 0, None, None), // allowed conduit
+        udp_conn_at((hmi, 50001), (plc, 161), 1, None, Some(20)), // cell -> control: allowed
+        udp_conn_at((eng, 50002), (plc, 161), 2, None, None), // engineering, wrong port
+        udp_conn_at((office, 50003), (plc, 502), 3, None, None), // office: no conduit
+        udp_conn_at((plc, 50004), (eng, 502), 4, None, None), // the reverse direction
+        udp_conn_at((office, 50005), (v4(192, 168, 1, 61), 445), 5, None, None), // same zone
+    ];
+    let alerts: Vec<_> = run(&mut d, &events, &NoAssets)
+        .into_iter()
+        .filter(|a| a.kind == Kind::ZoneViolation)
+        .collect();
+    let seen: Vec<_> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a.src_ip.unwrap(),
+                a.dst_ip.unwrap(),
+                a.evidence["seen"]["from_zone"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                a.evidence["seen"]["to_zone"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let z = |s: &str| s.to_string();
+    assert_eq!(
+        seen,
+        [
+            (eng, plc, z("engineering"), z("control")),
+            (office, plc, z("office"), z("control")),
+            (plc, eng, z("control"), z("engineering")),
+        ],
+        "{}",
+        show(&alerts)
+    );
+    for a in &alerts {
+        let (from, to) = (
+            a.evidence["seen"]["from_zone"].as_str().unwrap(),
+            a.evidence["seen"]["to_zone"].as_str().unwrap(),
+        );
+        assert!(
+            a.summary.contains(from) && a.summary.contains(to),
+            "{}",
+            a.summary
+        );
+    }
+}

@@ -6,9 +6,9 @@
 //! The days are one hour long (a whole day takes minutes in a debug build); the
 //! baseline therefore covers the same hour of day that is analysed.
 //!
-//! Detectors whose events the pipeline does not emit yet (DNS, layer-2 seconds, rule
-//! hits) and `eol_os` (which needs an asset ledger that knows OSes) are tested in
-//! `detectors.rs` with constructed events.
+//! `storm`, `signature` and `ip_conflict` (no such incident in the simulator) and
+//! `eol_os` (which needs an asset ledger that knows OSes) are tested in `detectors.rs`
+//! with constructed events and the plant's hosts.
 
 mod common;
 
@@ -196,6 +196,19 @@ fn volume_anomaly() {
     let seen = v.evidence["seen"].as_f64().unwrap();
     let threshold = v.evidence["threshold"].as_f64().unwrap();
     assert!(seen > threshold, "{}", v.evidence);
+}
+
+#[test]
+fn dns_suspicious() {
+    expect("dns_suspicious");
+    let d = days();
+    assert!(
+        d.incident
+            .iter()
+            .any(|a| a.kind == Kind::DnsSuspicious && a.mitre_ics == Some("T0869")),
+        "{}",
+        show(&d.incident)
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ use mamori_assets::{Knowledge, Ledger, LedgerConfig};
 use mamori_detect::{Alert, AssetInfo, AssetLookup, Baseline, DetectConfig, Detector, Mode};
 use mamori_pipeline::collector::{ConsumerError, EventConsumer};
 use mamori_pipeline::event::Event;
-use mamori_store::{AssetQuery, LedgerStore, RunId, SqliteStore, unix_nanos_now};
+use mamori_store::{AlertQuery, AssetQuery, LedgerStore, RunId, SqliteStore, unix_nanos_now};
 use mamori_wire::decode::MacAddr;
 
 /// The ledger seen through the detectors' lookup trait.
@@ -111,7 +111,17 @@ impl AnalysisHandle {
             Learning::Learn => Mode::Learn,
             Learning::Auto => Mode::Auto,
         };
-        let detector = Detector::new(config, baseline, mode);
+        let mut detector = Detector::new(config, baseline, mode);
+        if let Some(store) = store {
+            // State alerts (end of support) already stored stand; they are not new.
+            let stored = store
+                .alerts(&AlertQuery {
+                    kind: Some(mamori_detect::Kind::EolOs.as_str().to_string()),
+                    ..AlertQuery::default()
+                })
+                .context("reading the stored alerts")?;
+            detector.know_alerts(stored.iter().map(|a| a.fingerprint.as_str()));
+        }
         Ok(AnalysisHandle(Arc::new(Mutex::new(Analysis {
             ledger,
             detector,
