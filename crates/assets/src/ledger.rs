@@ -15,7 +15,9 @@
 //! fake devices of them). A MAC becomes a router (role `network_device`) when, within
 //! [`LedgerConfig::router_window_secs`] of packet time, it is the link-layer source of
 //! at least [`LedgerConfig::router_min_ips`] distinct unicast addresses that it does
-//! not claim itself — claimed meaning it answered or announced ARP for them, or a DHCP
+//! not claim itself, each seen talking to a peer on another subnet (a /24, or an IPv6
+//! /64: a router forwards between subnets, while a host with many addresses on its
+//! own subnet — a BACnet device simulator, a multi-homed server — does not) — claimed meaning it answered or announced ARP for them, or a DHCP
 //! server leased them to it — and those foreign addresses are more than half of all
 //! its addresses. IPv6 addresses count once per /64 prefix (a host's privacy
 //! addresses share one) and link-local ones not at all. The time window keeps a host
@@ -36,6 +38,15 @@
 //! from a device that claimed it within the router window: such packets are routed
 //! copies or spoofed, and a device that really moved says so by ARP or DHCP (or, in
 //! captures without either, is followed once the old claim is older than the window).
+//!
+//! # Broadcasts
+//!
+//! A frame to a group MAC (broadcast or multicast) is to no device: its destination
+//! makes no asset, and the sender polls nobody by it (no OT server, no role). Its
+//! IPv4 destination is remembered as a subnet broadcast (up to 256 of them), so the
+//! same address without a link layer is no device either; so are 255.255.255.255
+//! and multicast addresses. (DHCP's subnet mask is not dissected, so the ledger
+//! learns broadcasts from the link layer only.)
 //!
 //! # What counts as a sighting
 //!
@@ -579,9 +590,29 @@ impl Ledger {
     /// Whether a destination is a group, not a device: a group (broadcast or
     /// multicast) MAC, a broadcast or multicast address, or an address seen before as
     /// the destination of frames to a group MAC (a subnet broadcast).
-    fn is_group_dst(&self, ip: Option<IpAddr>, mac: Option<MacAddr>) -> bool {
-        mac.is_some_and(|m| m.is_multicast())
-            || ip.is_some_and(|i| !is_unicast_ip(i) || self.broadcasts.contains(&i))
+    /// An IPv4 destination of a group MAC is learned as a subnet broadcast.
+    fn is_group_dst(&mut self, ip: Option<IpAddr>, mac: Option<MacAddr>) -> bool {
+        if mac.is_some_and(|m| m.is_multicast()) {
+            self.learn_broadcast(ip);
+            return true;
+        }
+        ip.is_some_and(|i| !is_unicast_ip(i) || self.broadcasts.contains(&i))
+    }
+
+    fn learn_broadcast(&mut self, ip: Option<IpAddr>) {
+        if let Some(i @ IpAddr::V4(_)) = ip
+            && is_unicast_ip(i)
+            && !self.broadcasts.contains(&i)
+            && self.broadcasts.len() < BROADCASTS_CAP
+        {
+            self.broadcasts.push(i);
+            if let Some(&j) = self.by_ip.get(&i)
+                && self.assets.get(j).is_some_and(|a| a.mac.is_none())
+            {
+                // An `ip:` asset made of it before it was known: no device.
+                self.by_ip.remove(&i);
+            }
+        }
     }
 
     /// Resolves an (address, MAC) sighting to an asset (see the module docs).
@@ -611,19 +642,7 @@ impl Ledger {
         // Frames to a group MAC are to no device; their IPv4 destination is a
         // (subnet) broadcast, remembered for captures and moments without MACs.
         if mac.is_some_and(|m| m.is_multicast()) {
-            if let Some(i @ IpAddr::V4(_)) = ip
-                && is_unicast_ip(i)
-                && !self.broadcasts.contains(&i)
-                && self.broadcasts.len() < BROADCASTS_CAP
-            {
-                self.broadcasts.push(i);
-                if let Some(&j) = self.by_ip.get(&i)
-                    && self.assets.get(j).is_some_and(|a| a.mac.is_none())
-                {
-                    // An `ip:` asset made of it before it was known: no device.
-                    self.by_ip.remove(&i);
-                }
-            }
+            self.learn_broadcast(ip);
             return None;
         }
         let ip = ip.filter(|i| is_unicast_ip(*i) && !self.broadcasts.contains(i));
@@ -938,24 +957,12 @@ impl Ledger {
         // A conversation with a group (broadcast, multicast) polls no device.
         let to_group = self.is_group_dst(c.resp.addr, c.resp.l2);
         let orig = if c.orig.pkts > 0 {
-            self.sight_from(
-                c.orig.addr,
-                c.orig.l2,
-                first,
-                Claim::Traffic,
-                c.resp.addr,
-            )
+            self.sight_from(c.orig.addr, c.orig.l2, first, Claim::Traffic, c.resp.addr)
         } else {
             None
         };
         let resp = if c.resp.pkts > 0 && !to_group {
-            self.sight_from(
-                c.resp.addr,
-                c.resp.l2,
-                first,
-                Claim::Traffic,
-                c.orig.addr,
-            )
+            self.sight_from(c.resp.addr, c.resp.l2, first, Claim::Traffic, c.orig.addr)
         } else {
             None
         };
@@ -1096,10 +1103,16 @@ impl Ledger {
             u.last_seen = u.last_seen.max(ts);
             if flow {
                 u.flows += 1;
+                // A client's role weighs how long and how much it polled (see
+                // [`crate::role`]): look again now and then as the evidence grows.
+                changed |= !served && u.flows >= 16 && u.flows.is_power_of_two();
             }
             if let Some(cat) = category {
                 match u.requests.get_mut(cat) {
-                    Some(n) => *n += 1,
+                    Some(n) => {
+                        *n += 1;
+                        changed |= !served && *n >= 16 && n.is_power_of_two();
+                    }
                     None => {
                         u.requests.insert(cat.to_string(), 1);
                         changed = true;

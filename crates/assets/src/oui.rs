@@ -234,6 +234,12 @@ mod tests {
             ma_m.is_some_and(|v| !v.contains("IEEE Registration")),
             "{ma_m:?}"
         );
+        // A name with a comma, quoted in the IEEE's CSV, is read whole (a BACnet
+        // controller's OUI; its vendor once showed as the BACnet vendor id `8`).
+        assert_eq!(
+            t.lookup(mac("00:40:ae:07:08:c7")),
+            Some("DELTA CONTROLS, INC.")
+        );
         let ma_s = t.lookup(mac("70:b3:d5:f2:f0:01"));
         assert_eq!(ma_s, Some("TELEPLATFORMS"));
         assert_ne!(OuiTable::ieee_source_date(), "unknown");

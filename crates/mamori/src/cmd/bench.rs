@@ -129,10 +129,7 @@ fn ledger_lines(
                 worker: worker.clone(),
             };
             let started = Instant::now();
-            let ledger = shared(Ledger::new(
-                LedgerConfig::default(),
-                Knowledge::system().0,
-            ));
+            let ledger = shared(Ledger::new(LedgerConfig::default(), Knowledge::system().0));
             let consumer = LedgerConsumer::new(ledger);
             let outcome = run_files(&config, vec![Box::new(consumer)], &Progress::default())?;
             Ok(Measure {
