@@ -15,7 +15,9 @@
 //! fake devices of them). A MAC becomes a router (role `network_device`) when, within
 //! [`LedgerConfig::router_window_secs`] of packet time, it is the link-layer source of
 //! at least [`LedgerConfig::router_min_ips`] distinct unicast addresses that it does
-//! not claim itself — claimed meaning it answered or announced ARP for them, or a DHCP
+//! not claim itself, each seen talking to a peer on another subnet (a /24, or an IPv6
+//! /64: a router forwards between subnets, while a host with many addresses on its
+//! own subnet — a BACnet device simulator, a multi-homed server — does not) — claimed meaning it answered or announced ARP for them, or a DHCP
 //! server leased them to it — and those foreign addresses are more than half of all
 //! its addresses. IPv6 addresses count once per /64 prefix (a host's privacy
 //! addresses share one) and link-local ones not at all. The time window keeps a host
@@ -37,6 +39,15 @@
 //! copies or spoofed, and a device that really moved says so by ARP or DHCP (or, in
 //! captures without either, is followed once the old claim is older than the window).
 //!
+//! # Broadcasts
+//!
+//! A frame to a group MAC (broadcast or multicast) is to no device: its destination
+//! makes no asset, and the sender polls nobody by it (no OT server, no role). Its
+//! IPv4 destination is remembered as a subnet broadcast (up to 256 of them), so the
+//! same address without a link layer is no device either; so are 255.255.255.255
+//! and multicast addresses. (DHCP's subnet mask is not dissected, so the ledger
+//! learns broadcasts from the link layer only.)
+//!
 //! # What counts as a sighting
 //!
 //! A connection side that sent packets (a scanned address that never answered is no
@@ -57,6 +68,7 @@
 
 use std::hash::BuildHasher;
 use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 
 use mamori_dissect::it::dhcp::DhcpRecord;
 use mamori_dissect::record::{IdentityKind, Status};
@@ -105,6 +117,8 @@ const PENDING_PER_IP: usize = 8;
 const OT_FLOWS_CAP: usize = 4096;
 /// Longest attribute value kept (characters beyond are cut).
 const VALUE_MAX: usize = 256;
+/// Subnet broadcast addresses remembered.
+const BROADCASTS_CAP: usize = 256;
 
 /// Limits and thresholds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,14 +153,18 @@ impl Default for LedgerConfig {
 }
 
 /// What the ledger knows before it sees traffic: vendor tables and OS fingerprints.
-#[derive(Debug)]
+///
+/// The tables are shared, read-only and loaded once per process:
+/// [`Knowledge::system`] reads p0f's and Wireshark's files on its first call only,
+/// so analysing many captures in one process (the tests, `demo`) parses them once.
+#[derive(Debug, Clone)]
 pub struct Knowledge {
     /// The IEEE registries (built in).
     pub oui: &'static OuiTable,
     /// Wireshark's `manuf`, read at run time, consulted after the IEEE table.
-    pub manuf: Option<OuiTable>,
+    pub manuf: Option<&'static OuiTable>,
     /// TCP fingerprints.
-    pub p0f: P0fDb,
+    pub p0f: Arc<P0fDb>,
 }
 
 impl Default for Knowledge {
@@ -163,17 +181,25 @@ pub const MANUF_PATH: &str = "/usr/share/wireshark/manuf";
 impl Knowledge {
     /// The built-in tables only: the IEEE registries and `mamori.fp`.
     pub fn builtin() -> Knowledge {
+        static P0F: OnceLock<Arc<P0fDb>> = OnceLock::new();
         Knowledge {
             oui: OuiTable::ieee(),
             manuf: None,
-            p0f: P0fDb::builtin(),
+            p0f: P0F.get_or_init(|| Arc::new(P0fDb::builtin())).clone(),
         }
     }
 
     /// The built-in tables plus, where installed, p0f's `/etc/p0f/p0f.fp` (its
     /// signatures take precedence over ours at equal rank) and Wireshark's `manuf`.
-    /// Returns notes on what was loaded or could not be read, for the log.
+    /// The files are read on the first call in a process; later calls share what it
+    /// read. Returns notes on what was loaded or could not be read, for the log.
     pub fn system() -> (Knowledge, Vec<String>) {
+        static SYSTEM: OnceLock<(Knowledge, Vec<String>)> = OnceLock::new();
+        let (k, notes) = SYSTEM.get_or_init(Knowledge::read_system);
+        (k.clone(), notes.clone())
+    }
+
+    fn read_system() -> (Knowledge, Vec<String>) {
         let mut notes = Vec::new();
         let mut p0f = P0fDb::default();
         if let Ok(text) = std::fs::read_to_string(P0F_PATH) {
@@ -191,13 +217,13 @@ impl Knowledge {
                 "{MANUF_PATH}: {:?} prefixes (36, 28, 24 bits)",
                 table.counts()
             ));
-            table
+            &*Box::leak(Box::new(table))
         });
         (
             Knowledge {
                 oui: OuiTable::ieee(),
                 manuf,
-                p0f,
+                p0f: Arc::new(p0f),
             },
             notes,
         )
@@ -308,6 +334,9 @@ pub struct Ledger {
     carried: Vec<Vec<(IpAddr, i64)>>,
     /// Addresses DHCP servers name as routers.
     gateways: Vec<IpAddr>,
+    /// IPv4 addresses seen as destinations of frames to a group (broadcast or
+    /// multicast) MAC: subnet broadcasts, never devices.
+    broadcasts: Vec<IpAddr>,
     pending: Map<IpAddr, Vec<PendingFact>>,
     /// Assets loaded from the store: hash of the stored record and its run.
     loaded: Map<AssetKey, (u64, Option<RunId>)>,
@@ -332,6 +361,16 @@ fn is_device_mac(m: MacAddr) -> bool {
     !m.is_multicast() && m.0 != [0; 6]
 }
 
+/// Whether two addresses share a link by the usual prefix: a /24 for IPv4, a /64 for
+/// IPv6 (the ledger knows no subnet masks; a router forwards between prefixes).
+fn same_subnet(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets().get(..3) == b.octets().get(..3),
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments().get(..4) == b.segments().get(..4),
+        _ => false,
+    }
+}
+
 /// The unit the router decision counts: the address, or an IPv6 /64.
 fn router_unit(ip: IpAddr) -> Option<IpAddr> {
     match ip {
@@ -346,6 +385,26 @@ fn router_unit(ip: IpAddr) -> Option<IpAddr> {
             )))
         }
     }
+}
+
+/// The category the ledger counts an OT request under: the dissector's, except for
+/// Logix program transfers, which the CIP dissector leaves `other` (their services
+/// are not public): writes and class-specific services to the Logix controller
+/// object (class 0xAC), seen only in the download/upload/run capture
+/// (`emreekin_ControlLogix_Logix5000_download_upload_run.pcap`) and never from an
+/// HMI's tag polling, are counted as `program`.
+fn category(op: &mamori_dissect::record::OtOperation) -> &'static str {
+    let cat = op.function.category.as_str();
+    if op.protocol == "cip"
+        && matches!(
+            op.function.name,
+            "class_specific" | "set_attribute_list" | "set_attribute_single"
+        )
+        && op.target.starts_with("class 0xac ")
+    {
+        return "program";
+    }
+    cat
 }
 
 /// Cuts a value to [`VALUE_MAX`] characters and trims it.
@@ -381,6 +440,7 @@ impl Ledger {
             own: Map::default(),
             carried: Vec::new(),
             gateways: Vec::new(),
+            broadcasts: Vec::new(),
             pending: Map::default(),
             last_sig: Map::default(),
             ot_flows: Map::default(),
@@ -527,6 +587,34 @@ impl Ledger {
         self.own.get(&ip).is_some_and(|(m, _)| *m == mac)
     }
 
+    /// Whether a destination is a group, not a device: a group (broadcast or
+    /// multicast) MAC, a broadcast or multicast address, or an address seen before as
+    /// the destination of frames to a group MAC (a subnet broadcast).
+    /// An IPv4 destination of a group MAC is learned as a subnet broadcast.
+    fn is_group_dst(&mut self, ip: Option<IpAddr>, mac: Option<MacAddr>) -> bool {
+        if mac.is_some_and(|m| m.is_multicast()) {
+            self.learn_broadcast(ip);
+            return true;
+        }
+        ip.is_some_and(|i| !is_unicast_ip(i) || self.broadcasts.contains(&i))
+    }
+
+    fn learn_broadcast(&mut self, ip: Option<IpAddr>) {
+        if let Some(i @ IpAddr::V4(_)) = ip
+            && is_unicast_ip(i)
+            && !self.broadcasts.contains(&i)
+            && self.broadcasts.len() < BROADCASTS_CAP
+        {
+            self.broadcasts.push(i);
+            if let Some(&j) = self.by_ip.get(&i)
+                && self.assets.get(j).is_some_and(|a| a.mac.is_none())
+            {
+                // An `ip:` asset made of it before it was known: no device.
+                self.by_ip.remove(&i);
+            }
+        }
+    }
+
     /// Resolves an (address, MAC) sighting to an asset (see the module docs).
     fn sight(
         &mut self,
@@ -535,8 +623,29 @@ impl Ledger {
         ts: i64,
         claim: Claim,
     ) -> Option<usize> {
+        self.sight_from(ip, mac, ts, claim, None)
+    }
+
+    /// [`Ledger::sight`] of one end of a conversation with `peer` (the other end's
+    /// address): only such traffic counts towards the router decision, and only when
+    /// the two addresses are on different subnets (a router forwards between them; a
+    /// host with many addresses on its own subnet is no router).
+    fn sight_from(
+        &mut self,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        ts: i64,
+        claim: Claim,
+        peer: Option<IpAddr>,
+    ) -> Option<usize> {
         self.now = self.now.max(ts);
-        let ip = ip.filter(|i| is_unicast_ip(*i));
+        // Frames to a group MAC are to no device; their IPv4 destination is a
+        // (subnet) broadcast, remembered for captures and moments without MACs.
+        if mac.is_some_and(|m| m.is_multicast()) {
+            self.learn_broadcast(ip);
+            return None;
+        }
+        let ip = ip.filter(|i| is_unicast_ip(*i) && !self.broadcasts.contains(i));
         let mac = mac.filter(|m| is_device_mac(*m));
         match (mac, ip) {
             (Some(m), ip) => {
@@ -547,6 +656,7 @@ impl Ledger {
                 if claim.is_own() {
                     self.claim_own(ip, m, mi, ts, claim);
                 } else if claim == Claim::Traffic
+                    && peer.is_some_and(|p| !same_subnet(p, ip))
                     && self.assets.get(mi).is_some_and(|a| a.router.is_none())
                     && !self.is_own_by(ip, m)
                 {
@@ -844,13 +954,15 @@ impl Ledger {
         let (first, last) = (c.ts.0, c.last_ts.0);
         let pkts = c.orig.pkts.saturating_add(c.resp.pkts);
         let bytes = c.orig.ip_bytes.saturating_add(c.resp.ip_bytes);
+        // A conversation with a group (broadcast, multicast) polls no device.
+        let to_group = self.is_group_dst(c.resp.addr, c.resp.l2);
         let orig = if c.orig.pkts > 0 {
-            self.sight(c.orig.addr, c.orig.l2, first, Claim::Traffic)
+            self.sight_from(c.orig.addr, c.orig.l2, first, Claim::Traffic, c.resp.addr)
         } else {
             None
         };
-        let resp = if c.resp.pkts > 0 {
-            self.sight(c.resp.addr, c.resp.l2, first, Claim::Traffic)
+        let resp = if c.resp.pkts > 0 && !to_group {
+            self.sight_from(c.resp.addr, c.resp.l2, first, Claim::Traffic, c.orig.addr)
         } else {
             None
         };
@@ -868,11 +980,14 @@ impl Ledger {
                     c.conn_state,
                     "REJ" | "S0" | "RSTOS0" | "RSTRH" | "SH" | "SHR"
                 ));
-        let ot: Vec<&'static str> = c
-            .services
-            .names()
-            .filter(|n| OT_PROTOCOLS.contains(n))
-            .collect();
+        let ot: Vec<&'static str> = if to_group {
+            Vec::new()
+        } else {
+            c.services
+                .names()
+                .filter(|n| OT_PROTOCOLS.contains(n))
+                .collect()
+        };
         let key_of = |ledger: &Ledger, i: Option<usize>, addr: Option<IpAddr>| {
             i.and_then(|i| ledger.assets.get(i))
                 .map(|a| a.key)
@@ -988,10 +1103,16 @@ impl Ledger {
             u.last_seen = u.last_seen.max(ts);
             if flow {
                 u.flows += 1;
+                // A client's role weighs how long and how much it polled (see
+                // [`crate::role`]): look again now and then as the evidence grows.
+                changed |= !served && u.flows >= 16 && u.flows.is_power_of_two();
             }
             if let Some(cat) = category {
                 match u.requests.get_mut(cat) {
-                    Some(n) => *n += 1,
+                    Some(n) => {
+                        *n += 1;
+                        changed |= !served && *n >= 16 && n.is_power_of_two();
+                    }
                     None => {
                         u.requests.insert(cat.to_string(), 1);
                         changed = true;
@@ -1033,6 +1154,13 @@ impl Ledger {
 
     fn on_ot(&mut self, o: &OtEvent) {
         let ts = o.op.ts;
+        let resp_ip = o.resp.map(|x| x.0);
+        if self.is_group_dst(resp_ip, o.resp_l2) {
+            // A request to a group (a broadcast Who-Is, CC-Link IE Field Basic's
+            // cyclic broadcast): the sender is seen, but it polls no device.
+            self.sight(o.orig.map(|x| x.0), o.orig_l2, ts, Claim::Traffic);
+            return;
+        }
         let answered = o.op.status != Status::NoResponse;
         // A flow's requests all come from the same two devices: resolve them once
         // per flow (the connection record updates their times and counters).
@@ -1044,9 +1172,10 @@ impl Ledger {
         let (client, server) = match cached {
             Some((c, s)) => (c, s.filter(|_| answered)),
             None => {
-                let client = self.sight(o.orig.map(|x| x.0), o.orig_l2, ts, Claim::Traffic);
+                let orig_ip = o.orig.map(|x| x.0);
+                let client = self.sight_from(orig_ip, o.orig_l2, ts, Claim::Traffic, resp_ip);
                 let server = if answered {
-                    self.sight(o.resp.map(|x| x.0), o.resp_l2, ts, Claim::Traffic)
+                    self.sight_from(resp_ip, o.resp_l2, ts, Claim::Traffic, orig_ip)
                 } else {
                     None
                 };
@@ -1060,7 +1189,7 @@ impl Ledger {
         let key =
             |ledger: &Ledger, i: Option<usize>| i.and_then(|i| ledger.assets.get(i)).map(|a| a.key);
         let (ck, sk) = (key(self, client), key(self, server));
-        let cat = o.op.function.category.as_str();
+        let cat = category(&o.op);
         if let Some(c) = client {
             self.ot_use(c, false, o.op.protocol, Some(cat), false, ts, sk);
         }
@@ -1188,9 +1317,26 @@ impl Ledger {
                     self.dirty.push(i);
                 }
             }
+            // A bare code (BACnet's vendor id without a name, CC-Link's vendor code)
+            // is kept as `vendor_code`; the vendor stays the registry's name.
+            IdentityKind::Vendor if crate::models::vendor_code(value).is_some() => {
+                if let Some(code) = crate::models::vendor_code(value) {
+                    self.set_attr(i, "vendor_code", &code, 85, src);
+                }
+            }
+            // Model codes are kept as `model_code`; the model is named where the code
+            // is a published one (see [`crate::models`]).
+            IdentityKind::Model => {
+                let (model, code) = crate::models::split_model(protocol, value);
+                if let Some(code) = code {
+                    self.set_attr(i, "model_code", &code, 85, src);
+                }
+                if let Some(model) = model {
+                    self.set_attr(i, "model", &model, 85, src);
+                }
+            }
             IdentityKind::Vendor
             | IdentityKind::Product
-            | IdentityKind::Model
             | IdentityKind::Firmware
             | IdentityKind::Serial => {
                 self.set_attr(i, kind.as_str(), value, 85, src);

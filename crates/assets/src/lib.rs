@@ -14,6 +14,7 @@
 //!   `/etc/p0f/p0f.fp` read at run time when present ([`p0f`]);
 //! - OS names, DHCP and user-agent guesses, and a generated end-of-support table
 //!   from `data/eol.txt` ([`os`]);
+//! - model names for the codes MELSEC CPUs and CC-Link devices report ([`models`]);
 //! - role rules ([`role`]).
 //!
 //! Outputs: `assets.jsonl` ([`Ledger::write_jsonl`], one [`Asset::to_json`] record per
@@ -55,6 +56,7 @@ pub mod date;
 mod eol_table;
 pub mod export;
 pub mod ledger;
+pub mod models;
 pub mod os;
 pub mod oui;
 pub mod p0f;

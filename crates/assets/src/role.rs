@@ -14,6 +14,13 @@
 //!    [`SCADA_MIN_SERVERS`] OT servers.
 //! 5. **historian** — it serves OPC UA (collects process data) and polls nothing.
 //! 6. **hmi** — it polls one to a few OT servers.
+//!
+//!    Polling is weighed against what else the host does: a host with IT-typical
+//!    behaviour (it browses the web — uses HTTP or TLS — or sends a Windows DHCP
+//!    vendor class, `MSFT …`) counts as an OT client (rules 4 and 6) only when it
+//!    polls repeatedly over time: at least [`CLIENT_MIN_REQUESTS`] requests and
+//!    flows spread over at least [`CLIENT_MIN_SPAN_SECS`]. One rogue read from an
+//!    office PC leaves it an `it_host`, and the reason says why.
 //! 7. **network_device** — made by a maker of network equipment only (Cisco,
 //!    Juniper, Hirschmann, ...) and serving nothing.
 //! 8. **it_host** — it serves or uses IT protocols (DNS, HTTP, TLS, SMB, NetBIOS,
@@ -25,6 +32,40 @@ use crate::asset::{Asset, Role};
 
 /// OT servers polled from which a client counts as a SCADA server, not an HMI.
 pub const SCADA_MIN_SERVERS: usize = 5;
+/// OT requests and flows a host with IT-typical behaviour must send to count as an
+/// OT client.
+pub const CLIENT_MIN_REQUESTS: u64 = 20;
+/// The time (seconds) its OT use must span.
+pub const CLIENT_MIN_SPAN_SECS: i64 = 600;
+
+/// IT-typical behaviour of a host: what it does that office PCs do and HMIs rarely.
+fn it_signs(asset: &Asset) -> Vec<&'static str> {
+    let mut signs = Vec::new();
+    let used: Vec<&str> = names(&asset.used).collect();
+    if used.iter().any(|n| matches!(*n, "http" | "ssl")) {
+        signs.push("browses the web");
+    }
+    if asset
+        .attr("vendor_class")
+        .is_some_and(|v| v.starts_with("MSFT"))
+    {
+        signs.push("sends a Windows DHCP vendor class");
+    }
+    signs
+}
+
+/// How much and how long a host used OT protocols as a client: (requests + flows,
+/// span in seconds).
+fn client_evidence(asset: &Asset) -> (u64, i64) {
+    let used = &asset.ot.used;
+    let n: u64 = used
+        .iter()
+        .map(|u| u.flows.saturating_add(u.requests.values().sum::<u64>()))
+        .sum();
+    let first = used.iter().map(|u| u.first_seen).min().unwrap_or(0);
+    let last = used.iter().map(|u| u.last_seen).max().unwrap_or(0);
+    (n, last.saturating_sub(first) / 1_000_000_000)
+}
 
 const IT_SERVICES: [&str; 10] = [
     "dns",
@@ -132,7 +173,21 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
         );
     }
     let serves_opcua = ot.served.iter().any(|u| u.protocol == "opcua");
-    let polled = ot.servers.len();
+    let mut polled = ot.servers.len();
+    let mut brief_use = None;
+    if polled > 0 || !ot.used.is_empty() {
+        let signs = it_signs(asset);
+        let (n, span) = client_evidence(asset);
+        if !signs.is_empty() && (n < CLIENT_MIN_REQUESTS || span < CLIENT_MIN_SPAN_SECS) {
+            let protos: Vec<&str> = ot.used.iter().map(|u| u.protocol.as_str()).collect();
+            brief_use = Some(format!(
+                "{}; its OT use ({}: {n} requests and flows over {span} s) is too brief for an HMI",
+                signs.join(", "),
+                protos.join(", ")
+            ));
+            polled = 0;
+        }
+    }
     if serves_opcua && polled > 0 {
         return (
             Role::ScadaServer,
@@ -148,7 +203,7 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
             format!("serves opcua to {} client(s)", ot.clients.len()),
         );
     }
-    if polled > 0 || !ot.used.is_empty() {
+    if brief_use.is_none() && (polled > 0 || !ot.used.is_empty()) {
         let protos: Vec<&str> = ot.used.iter().map(|u| u.protocol.as_str()).collect();
         return (
             Role::Hmi,
@@ -179,6 +234,9 @@ pub fn infer(asset: &Asset, gateway: bool) -> (Role, String) {
         .collect();
     it.sort_unstable();
     it.dedup();
+    if let Some(why) = brief_use {
+        return (Role::ItHost, why);
+    }
     if !it.is_empty() {
         return (Role::ItHost, format!("speaks {}", it.join(", ")));
     }

@@ -3,7 +3,8 @@
 //! The floor walks the file's records and touches nothing else; the "decode + flows"
 //! lines run the packet path (decode, duplicates, defragmentation, flow table, ordered
 //! events) with no log output, for each thread count; the "+ dissectors" lines add TCP
-//! reassembly and the OT dissectors on the flows that carry them. Each figure is the best of
+//! reassembly and the OT dissectors on the flows that carry them; the "+ ledger" lines
+//! feed the asset ledger too. Each figure is the best of
 //! `--runs` runs, after one warm-up read so the file is in the page cache. The
 //! "analysis" lines run everything `analyze` does but the logs and the store
 //! (dissectors, signature rules, ledger, detectors), with the built-in rules and with
@@ -106,8 +107,48 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    ledger_lines(args, &inputs, &floor)?;
     full_analysis(args, &inputs, &floor)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The "+ ledger" lines: the packet path and the dissectors feeding the asset ledger
+/// (what `analyze` does before its detectors), per thread count.
+fn ledger_lines(
+    args: &BenchArgs,
+    inputs: &[std::path::PathBuf],
+    floor: &Measure,
+) -> anyhow::Result<()> {
+    use mamori_assets::{Knowledge, Ledger, LedgerConfig, LedgerConsumer, shared};
+    let worker = WorkerConfig {
+        dissect: true,
+        ..super::worker_config(512 << 20, 3.0)
+    };
+    let mut one_thread: Option<Measure> = None;
+    for &threads in &args.threads {
+        let m = best(args.runs, || {
+            let config = RunConfig {
+                inputs: inputs.to_vec(),
+                threads,
+                worker: worker.clone(),
+            };
+            let started = Instant::now();
+            let ledger = shared(Ledger::new(LedgerConfig::default(), Knowledge::system().0));
+            let consumer = LedgerConsumer::new(ledger);
+            let outcome = run_files(&config, vec![Box::new(consumer)], &Progress::default())?;
+            Ok(Measure {
+                label: format!("+ ledger, {threads}t"),
+                packets: outcome.stats.packets,
+                bytes: outcome.stats.wire_bytes,
+                secs: started.elapsed().as_secs_f64(),
+            })
+        })?;
+        m.print(Some(floor), one_thread.as_ref());
+        if threads == 1 {
+            one_thread = Some(m);
+        }
+    }
+    Ok(())
 }
 
 /// The "full analysis" lines: dissectors, signature rules, the asset ledger and the
