@@ -31,5 +31,6 @@
 pub mod contract;
 pub mod it;
 pub mod ot;
+pub mod probe;
 pub mod record;
 pub mod stream;

@@ -23,4 +23,4 @@ pub mod opcua;
 pub mod pn_dcp;
 pub mod s7comm;
 pub mod slmp;
-mod tables;
+pub(crate) mod tables;
