@@ -462,7 +462,9 @@ impl Ledger {
             Event::Identity(i) => self.on_identity(i),
             Event::Dhcp(d) => self.on_dhcp(d),
             Event::TcpSyn(t) => self.on_syn(t),
+            // DHCPv6 clients' names and DUID MACs arrive as identity facts.
             Event::Dns(_)
+            | Event::Dhcpv6(_)
             | Event::L2Second(_)
             | Event::RuleHit(_)
             | Event::Http(_)

@@ -335,6 +335,7 @@ impl Detector {
             Event::Identity(i) => i.ts,
             Event::Dns(d) => d.record.ts,
             Event::Dhcp(d) => d.record.ts,
+            Event::Dhcpv6(d) => d.record.ts,
             Event::TcpSyn(t) => t.ts,
             Event::L2Second(l) => l.second.saturating_mul(NANOS_PER_SEC),
             Event::RuleHit(h) => h.ts,
@@ -354,6 +355,7 @@ impl Detector {
             Event::RuleHit(h) => self.rule_hit(h),
             Event::Identity(_)
             | Event::Dhcp(_)
+            | Event::Dhcpv6(_)
             | Event::TcpSyn(_)
             | Event::Http(_)
             | Event::Tls(_) => {}

@@ -65,6 +65,9 @@ impl Flags {
     pub const TOO_MANY_OUTSTANDING: u32 = 1 << 5;
     /// Bytes between PDUs were skipped to resynchronise after a gap or garbage.
     pub const RESYNC: u32 = 1 << 6;
+    /// A checksum or CRC the protocol carries does not match its bytes (CDP's
+    /// checksum, DNP3's link-layer CRCs).
+    pub const BAD_CHECKSUM: u32 = 1 << 7;
 
     /// Sets `bit`.
     pub fn set(&mut self, bit: u32) {
@@ -78,7 +81,7 @@ impl Flags {
 
     /// Names of the set flags, for logs.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
-        const NAMES: [&str; 7] = [
+        const NAMES: [&str; 8] = [
             "bad_length",
             "reserved_set",
             "unknown_function",
@@ -86,6 +89,7 @@ impl Flags {
             "no_response",
             "too_many_outstanding",
             "resync",
+            "bad_checksum",
         ];
         NAMES
             .into_iter()

@@ -21,9 +21,16 @@
 //!
 //! Layout: [`ot`] holds the industrial protocols, one module each; IT protocols will
 //! follow in `it`.
+//!
+//! Function-code names and categories are generated tables: one data file per protocol
+//! in `crates/dissect/tables/<proto>.tsv` (code, name, category, source note; the
+//! format is described in `crates/xtask/src/tables.rs`), turned into `match` lookups in
+//! `src/ot/tables/` by `cargo run -p xtask -- gen-tables`. To add a code, add its row,
+//! rerun the generator and commit both; `tests/tables_fresh.rs` fails when they differ.
 
 pub mod contract;
 pub mod it;
 pub mod ot;
+pub mod probe;
 pub mod record;
 pub mod stream;

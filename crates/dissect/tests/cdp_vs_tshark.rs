@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
+use mamori_dissect::contract::Flags;
 use mamori_dissect::it::cdp::{Cdp, CdpRecord, checksum, pdu_from_frame, tlv};
 use mamori_wire::build::{EthernetSpec, ethernet_frame};
 use mamori_wire::capture::file::CaptureFile;
@@ -180,7 +181,14 @@ fn ours(path: &Path) -> (Vec<Row>, Vec<CdpRecord>) {
                 one(d.native_vlan.map(|v| v.to_string())),
                 one(d.duplex.map(|v| v.to_string())),
                 one(r.vtp_domain.clone()),
-                one(Some(if d.bad_checksum { "0" } else { "1" }.to_string())),
+                one(Some(
+                    if d.flags.has(Flags::BAD_CHECKSUM) {
+                        "0"
+                    } else {
+                        "1"
+                    }
+                    .to_string(),
+                )),
             ]);
             records.push(r);
         }
@@ -201,9 +209,17 @@ fn built_cdp_frames_equal_tsharks() {
     assert_eq!(o.len(), pdus().len());
     assert_eq!(o, t);
     // Checksum verdicts: only the corrupted router frame is bad.
-    let bad: Vec<bool> = records.iter().map(|r| r.bad_checksum).collect();
+    let bad: Vec<bool> = records
+        .iter()
+        .map(|r| r.flags.has(Flags::BAD_CHECKSUM))
+        .collect();
     assert_eq!(bad, [false, false, false, true, false]);
-    assert!(records.iter().all(|r| r.flags.0 == 0));
+    // No other violation anywhere.
+    assert!(
+        records
+            .iter()
+            .all(|r| r.flags.0 & !Flags::BAD_CHECKSUM == 0)
+    );
     assert_eq!(records[0].os.as_deref(), Some("Cisco IOS 12.2(55)SE5"));
     assert_eq!(records[2].os.as_deref(), Some("Cisco IOS XE 16.09.05"));
 }

@@ -5,8 +5,11 @@
 //! server port is preferred: Modbus 502, S7comm 102, EtherNet/IP 44818, DNP3 20000,
 //! IEC 104 2404 over TCP; DNS 53, mDNS 5353, LLMNR 5355, NetBIOS 137, BACnet 47808,
 //! DNP3 20000 and EtherNet/IP 44818 over UDP); the dissector then decides from the
-//! bytes whether the flow really is that protocol. Only TCP flows with a dissector pay
-//! for reassembly. DHCP is not here: its messages hop between flows (a client without
+//! bytes whether the flow really is that protocol. The port is only a hint: the first
+//! payload is probed once (`mamori_dissect::probe`), so a flow on an unregistered port
+//! that opens like Modbus gets the Modbus dissector, and a flow on port 502 that opens
+//! with an HTTP request gets HTTP's. Only TCP flows with a dissector pay for
+//! reassembly. DHCP is not here: its messages hop between flows (a client without
 //! an address broadcasts), so one session per worker takes them (see the worker).
 //!
 //! What comes out: [`OtEvent`]s (rows of `ot.jsonl`), [`DnsEvent`]s (`dns.jsonl`),
@@ -415,14 +418,58 @@ pub struct FlowApp {
     rules: Option<Box<mamori_rules::FlowRuleState>>,
     /// Events emitted so far (orders events of equal time within the flow).
     seq: u32,
+    /// Whether the first payload was probed (see [`FlowApp::decide`]).
+    probed: bool,
 }
 
 impl FlowApp {
-    /// Picks the dissector from the flow's (originator, responder) ports, once.
-    pub(crate) fn decide(&mut self, (o, r): (u16, u16), tcp: bool) {
-        if self.decided {
+    /// Picks the dissector: from the flow's (originator, responder) ports on its first
+    /// packet, then, once, from the content of its first payload (travelling in
+    /// `dir`): a flow on no registered port gets the dissector whose probe the payload
+    /// passes (`mamori_dissect::probe`), and one whose port's protocol the payload fails
+    /// while passing another's is handed to that other (the port is only a hint).
+    pub(crate) fn decide(&mut self, ports: (u16, u16), tcp: bool, dir: Direction, payload: &[u8]) {
+        if self.probed {
             return;
         }
+        if !self.decided {
+            self.decide_by_port(ports, tcp);
+        }
+        if !payload.is_empty() {
+            self.probed = true;
+            self.decide_by_content(tcp, dir, payload);
+        }
+    }
+
+    /// The first payload's verdict (see [`FlowApp::decide`]).
+    #[cold]
+    fn decide_by_content(&mut self, tcp: bool, dir: Direction, payload: &[u8]) {
+        use mamori_dissect::probe;
+        if let Some(Dissector::Udp(UdpSession::EnipIo(_))) = self.dissector.as_deref() {
+            return; // implicit I/O has no header to probe
+        }
+        let current = self.service_name();
+        if self.dissector.is_some() && probe::matches(current, tcp, payload) {
+            return;
+        }
+        let Some(&(service, port, _)) = probe::identify(tcp, payload) else {
+            return;
+        };
+        if service == current {
+            return;
+        }
+        // A client PDU sent by the responder: the originator is the server.
+        let server = if dir == Direction::Resp {
+            (port, 0)
+        } else {
+            (0, port)
+        };
+        self.decided = false;
+        self.dissector = None;
+        self.decide_by_port(server, tcp);
+    }
+
+    fn decide_by_port(&mut self, (o, r): (u16, u16), tcp: bool) {
         self.decided = true;
         let chosen = if tcp {
             let pick = |p| TcpSession::for_port(p);

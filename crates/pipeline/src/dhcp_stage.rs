@@ -9,6 +9,10 @@
 //!
 //! Facts a client tells about itself (host name, FQDN) are about its hardware address
 //! (`chaddr`), not about the packet's sender, which may be a relay.
+//!
+//! Finished exchanges become records: DHCP ones rows of `dhcp.jsonl`, DHCPv6
+//! transactions rows of `dhcpv6.jsonl`, each with the uid of the flow its first
+//! message came on.
 
 use std::collections::VecDeque;
 
@@ -18,7 +22,7 @@ use mamori_flow::{Direction, ServiceSet};
 use mamori_wire::decode::{IpPacket, UdpDatagram};
 
 use crate::app::FlowInfo;
-use crate::event::{DhcpEvent, Event, FlowEnds, IdentityEvent};
+use crate::event::{DhcpEvent, Dhcpv6Event, Event, FlowEnds, IdentityEvent};
 
 /// Ports whose datagrams go to the DHCP stage.
 pub(crate) fn is_dhcp_port(port: u16) -> bool {
@@ -38,6 +42,8 @@ pub(crate) struct DhcpStage {
     v6: dhcpv6::Session,
     /// The flow each recent transaction id was first seen on, for its record's uid.
     flows: VecDeque<(u32, FlowEnds)>,
+    /// The same for DHCPv6 transaction ids.
+    flows_v6: VecDeque<(u32, FlowEnds)>,
     /// Identity events emitted (orders events of equal time).
     seq: u64,
     records: Vec<dhcp::DhcpRecord>,
@@ -65,9 +71,11 @@ impl DhcpStage {
                 .on_datagram(dir, ts, udp.payload, &mut self.records_v6, &mut self.facts)
             {
                 services.insert_name("dhcpv6");
+                // DHCPv6 is rare: parsing twice is cheaper than widening the session's API.
+                if let Some(msg) = dhcpv6::parse_datagram(udp.payload) {
+                    remember(&mut self.flows_v6, msg.transaction_id, info.ends());
+                }
             }
-            // DHCPv6 has no log of its own yet: its facts go on, its records do not.
-            self.records_v6.clear();
             self.emit(info, ts, None, out);
             return;
         }
@@ -78,12 +86,7 @@ impl DhcpStage {
             return;
         };
         services.insert_name("dhcp");
-        if !self.flows.iter().any(|(xid, _)| *xid == msg.xid) {
-            if self.flows.len() == MAX_REMEMBERED {
-                self.flows.pop_front();
-            }
-            self.flows.push_back((msg.xid, info.ends()));
-        }
+        remember(&mut self.flows, msg.xid, info.ends());
         let client = msg.mac().filter(|_| msg.from_client());
         self.v4
             .on_message(dir, ts, src, &msg, &mut self.records, &mut self.facts);
@@ -94,7 +97,6 @@ impl DhcpStage {
     pub(crate) fn expire(&mut self, now: i64, out: &mut Vec<Event>) {
         self.v4.expire(now, &mut self.records);
         self.v6.expire(now, &mut self.records_v6);
-        self.records_v6.clear();
         self.emit_records(out);
     }
 
@@ -102,7 +104,6 @@ impl DhcpStage {
     pub(crate) fn finish(&mut self, out: &mut Vec<Event>) {
         self.v4.finish(&mut self.records);
         self.v6.finish(&mut self.records_v6);
-        self.records_v6.clear();
         self.emit_records(out);
     }
 
@@ -155,5 +156,26 @@ impl DhcpStage {
             };
             out.push(Event::Dhcp(Box::new(DhcpEvent { ends, record })));
         }
+        for record in self.records_v6.drain(..) {
+            let Some(ends) = self
+                .flows_v6
+                .iter()
+                .find(|(id, _)| *id == record.transaction_id)
+                .map(|(_, ends)| *ends)
+            else {
+                continue;
+            };
+            out.push(Event::Dhcpv6(Box::new(Dhcpv6Event { ends, record })));
+        }
+    }
+}
+
+/// Remembers the flow of transaction `id` (its first message's), bounded.
+fn remember(flows: &mut VecDeque<(u32, FlowEnds)>, id: u32, ends: FlowEnds) {
+    if !flows.iter().any(|(known, _)| *known == id) {
+        if flows.len() == MAX_REMEMBERED {
+            flows.pop_front();
+        }
+        flows.push_back((id, ends));
     }
 }

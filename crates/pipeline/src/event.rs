@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use mamori_dissect::it::dhcp::DhcpRecord;
+use mamori_dissect::it::dhcpv6::Dhcpv6Record;
 use mamori_dissect::it::dns::DnsRecord;
 use mamori_dissect::it::http::HttpRecord;
 use mamori_dissect::it::tls::TlsRecord;
@@ -134,6 +135,15 @@ pub struct DhcpEvent {
     pub record: DhcpRecord,
 }
 
+/// A DHCPv6 transaction: a row of `dhcpv6.jsonl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dhcpv6Event {
+    /// The flow of the transaction's first message.
+    pub ends: FlowEnds,
+    /// The transaction.
+    pub record: Dhcpv6Record,
+}
+
 /// The fields of a TCP SYN or SYN+ACK that a p0f-style OS fingerprint needs, copied
 /// from the first SYN (and SYN+ACK) of each flow. The ledger derives p0f's
 /// `ver:ittl:olen:mss:wsize,scale:olayout:quirks:pclass` from them.
@@ -249,6 +259,8 @@ pub enum Event {
     Dns(Box<DnsEvent>),
     /// A DHCP exchange.
     Dhcp(Box<DhcpEvent>),
+    /// A DHCPv6 transaction.
+    Dhcpv6(Box<Dhcpv6Event>),
     /// An HTTP transaction.
     Http(Box<HttpEvent>),
     /// A TLS connection.
@@ -283,6 +295,11 @@ impl Event {
                 5,
                 Timestamp(d.record.ts),
                 (d.ends.uid.0 << 32) ^ u128::from(d.record.xid),
+            ),
+            Event::Dhcpv6(d) => (
+                11,
+                Timestamp(d.record.ts),
+                (d.ends.uid.0 << 32) ^ u128::from(d.record.transaction_id),
             ),
             Event::TcpSyn(t) => (6, Timestamp(t.ts), (t.uid.0 << 1) | u128::from(t.syn_ack)),
             Event::L2Second(l) => (

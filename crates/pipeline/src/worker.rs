@@ -291,10 +291,13 @@ impl Worker {
             ),
             _ => return,
         };
-        flow.ext.decide(
-            (orig.port, resp.port),
-            matches!(ip.transport, Transport::Tcp(_)),
-        );
+        let (is_tcp, payload) = match &ip.transport {
+            Transport::Tcp(seg) => (true, seg.payload),
+            Transport::Udp(udp) => (false, udp.payload),
+            _ => (false, &[][..]),
+        };
+        flow.ext
+            .decide((orig.port, resp.port), is_tcp, dir, payload);
         if !flow.ext.dissects() && !tcp_syn && !dhcp {
             return;
         }

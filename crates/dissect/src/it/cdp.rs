@@ -12,7 +12,7 @@
 //! The checksum is the Internet checksum of the whole PDU with Cisco's quirk for an
 //! odd length: the last byte `v` counts as the word `0x00vv`, or `0xff00 + v - 1` when
 //! `v >= 0x80` (a sign-extension bug compensated for; Wireshark and lldpd verify it the
-//! same way). A mismatch sets [`Cdp::bad_checksum`] and is otherwise harmless.
+//! same way). A mismatch sets [`Flags::BAD_CHECKSUM`] and is otherwise harmless.
 //!
 //! TLVs decoded: device id (1), addresses (2), port id (3), capabilities (4),
 //! software version (5), platform (6), VTP management domain (9), native VLAN (10),
@@ -263,10 +263,8 @@ pub struct Cdp<'a> {
     pub version: u8,
     /// Time to live, seconds.
     pub ttl: u8,
-    /// Checksum as sent.
+    /// Checksum as sent (a wrong one sets [`Flags::BAD_CHECKSUM`]).
     pub checksum: u16,
-    /// Whether the checksum is wrong.
-    pub bad_checksum: bool,
     /// Device id.
     pub device_id: Option<&'a [u8]>,
     /// Port id.
@@ -310,7 +308,6 @@ impl<'a> Cdp<'a> {
             version,
             ttl,
             checksum: u16::from_be_bytes([c[0], c[1]]),
-            bad_checksum: checksum(bytes) != 0,
             device_id: None,
             port_id: None,
             capabilities: None,
@@ -322,7 +319,11 @@ impl<'a> Cdp<'a> {
             system_name: None,
             tlv_count: 0,
             other_tlvs: 0,
-            flags: Flags::default(),
+            flags: Flags(if checksum(bytes) != 0 {
+                Flags::BAD_CHECKSUM
+            } else {
+                0
+            }),
         };
         let mut at = 4;
         while at < bytes.len() && usize::from(d.tlv_count) < MAX_TLVS {
@@ -454,8 +455,6 @@ pub struct CdpRecord {
     pub version: u8,
     /// Time to live, seconds.
     pub ttl: u8,
-    /// Whether the checksum was wrong.
-    pub bad_checksum: bool,
     /// Device id.
     pub device_id: Option<String>,
     /// Port id.
@@ -493,7 +492,6 @@ impl CdpRecord {
             src: Some(src),
             version: d.version,
             ttl: d.ttl,
-            bad_checksum: d.bad_checksum,
             device_id: d.device_id.map(text),
             port_id: d.port_id.map(text),
             capabilities: d.capabilities,

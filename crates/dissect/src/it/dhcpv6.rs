@@ -400,7 +400,7 @@ pub const MAX_EXCHANGES: usize = 256;
 pub const EXCHANGE_TIMEOUT: i64 = 30_000_000_000;
 
 /// One DHCPv6 transaction (a client message, its retransmissions and the server's
-/// answers), a row of `dhcp.jsonl` for IPv6. For the asset ledger the client is
+/// answers), a row of `dhcpv6.jsonl`. For the asset ledger the client is
 /// `client_mac` (from its DUID) or `client_duid`, named by `fqdn`, with `vendor_class`
 /// and `oro` as OS fingerprint inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -45,6 +45,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
@@ -457,43 +458,7 @@ pub fn vendor_name(id: u32) -> Option<&'static str> {
 /// notifications `cyclic`; subscriptions, alarms, private transfer and VT `other`.
 pub fn describe_confirmed(code: u8) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        0 => ("acknowledge_alarm", Other),
-        1 => ("confirmed_cov_notification", Cyclic),
-        2 => ("confirmed_event_notification", Other),
-        3 => ("get_alarm_summary", Read),
-        4 => ("get_enrollment_summary", Read),
-        5 => ("subscribe_cov", Other),
-        6 => ("atomic_read_file", Read),
-        7 => ("atomic_write_file", Program),
-        8 => ("add_list_element", Write),
-        9 => ("remove_list_element", Write),
-        10 => ("create_object", Other),
-        11 => ("delete_object", Other),
-        12 => ("read_property", Read),
-        13 => ("read_property_conditional", Read),
-        14 => ("read_property_multiple", Read),
-        15 => ("write_property", Write),
-        16 => ("write_property_multiple", Write),
-        17 => ("device_communication_control", Control),
-        18 => ("confirmed_private_transfer", Other),
-        19 => ("confirmed_text_message", Other),
-        20 => ("reinitialize_device", Control),
-        21 => ("vt_open", Other),
-        22 => ("vt_close", Other),
-        23 => ("vt_data", Other),
-        24 => ("authenticate", Other),
-        25 => ("request_key", Other),
-        26 => ("read_range", Read),
-        27 => ("life_safety_operation", Control),
-        28 => ("subscribe_cov_property", Other),
-        29 => ("get_event_information", Read),
-        30 => ("subscribe_cov_property_multiple", Other),
-        31 => ("confirmed_cov_notification_multiple", Cyclic),
-        32 => ("confirmed_audit_notification", Other),
-        33 => ("audit_log_query", Read),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::bacnet::confirmed_service(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,
@@ -504,24 +469,7 @@ pub fn describe_confirmed(code: u8) -> Function {
 /// An unconfirmed service (BACnetUnconfirmedServiceChoice).
 pub fn describe_unconfirmed(code: u8) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        0 => ("i_am", Identify),
-        1 => ("i_have", Identify),
-        2 => ("unconfirmed_cov_notification", Cyclic),
-        3 => ("unconfirmed_event_notification", Other),
-        4 => ("unconfirmed_private_transfer", Other),
-        5 => ("unconfirmed_text_message", Other),
-        6 => ("time_synchronization", Other),
-        7 => ("who_has", Identify),
-        8 => ("who_is", Identify),
-        9 => ("utc_time_synchronization", Other),
-        10 => ("write_group", Write),
-        11 => ("unconfirmed_cov_notification_multiple", Cyclic),
-        12 => ("unconfirmed_audit_notification", Other),
-        13 => ("who_am_i", Identify),
-        14 => ("you_are", Other),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::bacnet::unconfirmed_service(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,

@@ -56,6 +56,7 @@ use mamori_wire::decode::MacAddr;
 use crate::contract::Flags;
 use crate::ot::cyclic::{Aggregate, MinuteAggregator};
 use crate::ot::l2::{L2Operation, Pending};
+use crate::ot::tables;
 use crate::record::{Category, Function, OtOperation, Status};
 
 /// `ot.jsonl`'s protocol name.
@@ -251,46 +252,7 @@ fn ct_command(ct: u8) -> Command {
 /// A frame type's name and category (for the frames counted per minute).
 pub fn describe_frame_type(t: u8) -> Function {
     use Category::*;
-    let (name, category) = match t {
-        0x00 => ("connect", Other),
-        0x01 => ("connect_ack", Other),
-        0x02 => ("scan", Other),
-        0x03 => ("collect", Other),
-        0x04 => ("select", Other),
-        0x05 => ("launch", Other),
-        0x06 => ("token", Other),
-        0x10 => ("persuasion", Other),
-        0x11 => ("test_data", Diagnostic),
-        0x12 => ("test_data_ack", Diagnostic),
-        0x13 => ("setup", Other),
-        0x14 => ("setup_ack", Other),
-        0x15 => ("token", Other),
-        0x1c => ("timer", Other),
-        0x20 => ("my_status", Other),
-        0x22 => ("transient1", Other),
-        0x23 => ("transient_ack", Other),
-        0x24 => ("dummy", Other),
-        0x25 => ("transient2", Other),
-        0x26 => ("ip_transient", Other),
-        0x28 => ("parameter_check", Read),
-        0x29 => ("parameter", Write),
-        0x2f => ("node_to_node_test", Diagnostic),
-        0x40 => ("measure", Other),
-        0x41 => ("measure_ack", Other),
-        0x42 => ("offset", Other),
-        0x43 => ("update", Other),
-        0x80 => ("cyclic_w", Cyclic),
-        0x81 => ("cyclic_b", Cyclic),
-        0x82 => ("cyclic_rww", Cyclic),
-        0x83 => ("cyclic_ry", Cyclic),
-        0x84 => ("cyclic_rwr", Cyclic),
-        0x85 => ("cyclic_rx", Cyclic),
-        0x8c => ("cyclic_out1", Cyclic),
-        0x8d => ("cyclic_out2", Cyclic),
-        0x8e => ("cyclic_in1", Cyclic),
-        0x8f => ("cyclic_in2", Cyclic),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::cclink_ie::frame_type(t).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(t),
         name,
@@ -301,24 +263,7 @@ pub fn describe_frame_type(t: u8) -> Function {
 /// A transient command's name and category; `None` when the frame's data type has no
 /// command this module knows of.
 pub fn describe_command(frame_type: u8, data_type: u8, code: u8) -> Option<Function> {
-    use Category::*;
-    let (name, category) = match (frame_type, data_type, code) {
-        (TRANSIENT1, 0x05, 0x30) => ("slmp_transmit", Other),
-        (TRANSIENT1, 0x07, 0x01) => ("deliver_node_information", Other),
-        (TRANSIENT1, 0x07, 0x03) => ("get_statistical_information", Diagnostic),
-        (TRANSIENT1, 0x07, 0x04) => ("get_detailed_node_information", Identify),
-        (TRANSIENT1, 0x07, 0x0a) => ("get_optional_information", Identify),
-        (TRANSIENT1, 0x08, 0x01) => ("communication_cycle_setting", Write),
-        (TRANSIENT1, 0x08, 0x02) => ("object_read", Read),
-        (TRANSIENT1, 0x08, 0x03) => ("object_write", Write),
-        (TRANSIENT2, _, 0x04) => ("get_memory_access_information", Read),
-        (TRANSIENT2, _, 0x08) => ("run", Control),
-        (TRANSIENT2, _, 0x09) => ("stop", Control),
-        (TRANSIENT2, _, 0x10) => ("read_memory", Read),
-        (TRANSIENT2, _, 0x12) => ("write_memory", Write),
-        (TRANSIENT2, _, 0x20) => ("message_transfer", Other),
-        _ => return None,
-    };
+    let (name, category) = tables::cclink_ie::command((frame_type, data_type, code))?;
     Some(Function {
         code: (u32::from(frame_type) << 16) | (u32::from(data_type) << 8) | u32::from(code),
         name,

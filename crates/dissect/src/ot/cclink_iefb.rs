@@ -55,6 +55,7 @@ use mamori_flow::Direction;
 
 use crate::contract::Flags;
 use crate::ot::cyclic::{Aggregate, MinuteAggregator};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
@@ -301,12 +302,8 @@ fn cyclic_response(b: &[u8], end_code: u16, mut flags: Flags) -> Option<CyclicRe
 
 /// A command as an operation.
 pub fn describe(command: u16) -> Function {
-    let (name, category) = match command {
-        COMMAND_CYCLIC => ("cyclic_data", Category::Cyclic),
-        COMMAND_NODE_SEARCH => ("node_search", Category::Identify),
-        COMMAND_IP_SET => ("ip_address_set", Category::Write),
-        _ => ("unknown", Category::Other),
-    };
+    let (name, category) =
+        tables::cclink_iefb::command(command).unwrap_or(("unknown", Category::Other));
     Function {
         code: u32::from(command),
         name,

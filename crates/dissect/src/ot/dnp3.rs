@@ -123,7 +123,8 @@ impl Session {
             return;
         };
         let mut flags = fragment.flags;
-        flags.0 |= frame.flags.0 & !link::BAD_CRC;
+        // A frame with a bad CRC carries no segment, so none reaches an operation.
+        flags.0 |= frame.flags.0;
         if frame.from_master() {
             if fragment.is_response() {
                 return;

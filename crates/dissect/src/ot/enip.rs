@@ -57,6 +57,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name for encapsulation commands.
@@ -190,31 +191,15 @@ fn known_status(status: u32) -> bool {
 /// padding or process data would pass for packets while resynchronising; a real NOP
 /// (it has no reply, and is rare) is skipped instead.
 pub fn command_name(command: u16) -> Option<&'static str> {
-    Some(match command {
-        0x0001 => "reserved_0001",
-        0x0004 => "list_services",
-        0x0063 => "list_identity",
-        0x0064 => "list_interfaces",
-        0x0065 => "register_session",
-        0x0066 => "unregister_session",
-        0x006F => "send_rr_data",
-        0x0070 => "send_unit_data",
-        0x0072 => "indicate_status",
-        0x0073 => "cancel",
-        _ => return None,
-    })
+    tables::enip::command(command).map(|(name, _)| name)
 }
 
 /// The `enip` function of a command.
 pub fn describe_command(command: u16) -> Function {
-    let category = match command {
-        0x0063 => Category::Identify,
-        0x0004 | 0x0064 => Category::Diagnostic,
-        _ => Category::Other,
-    };
+    let (name, category) = tables::enip::command(command).unwrap_or(("unknown", Category::Other));
     Function {
         code: u32::from(command),
-        name: command_name(command).unwrap_or("unknown"),
+        name,
         category,
     }
 }
@@ -480,50 +465,18 @@ pub fn parse_cip_response(msg: &[u8]) -> Option<CipResponse<'_>> {
 /// classes they are not public and stay `class_specific`, `other`).
 pub fn describe_service(service: u8, class: Option<u32>) -> (Function, bool) {
     use Category::*;
-    let (name, category) = match (service, class) {
-        (0x01, Some(1)) => ("get_attributes_all", Identify),
-        (0x01, _) => ("get_attributes_all", Read),
-        (0x02, _) => ("set_attributes_all", Write),
-        (0x03, _) => ("get_attribute_list", Read),
-        (0x04, _) => ("set_attribute_list", Write),
-        (0x05, _) => ("reset", Control),
-        (0x06, _) => ("start", Control),
-        (0x07, _) => ("stop", Control),
-        (0x08, _) => ("create", Other),
-        (0x09, _) => ("delete", Other),
-        (0x0A, _) => ("multiple_service_packet", Other),
-        (0x0D, _) => ("apply_attributes", Write),
-        (0x0E, Some(1)) => ("get_attribute_single", Identify),
-        (0x0E, _) => ("get_attribute_single", Read),
-        (0x10, _) => ("set_attribute_single", Write),
-        (0x11, _) => ("find_next_object_instance", Read),
-        (0x14, _) => ("error_response", Other),
-        (0x15, _) => ("restore", Write),
-        (0x16, _) => ("save", Other),
-        (0x17, _) => ("no_operation", Other),
-        (0x18, _) => ("get_member", Read),
-        (0x19, _) => ("set_member", Write),
-        (0x1A, _) => ("insert_member", Write),
-        (0x1B, _) => ("remove_member", Write),
-        (0x1C, _) => ("group_sync", Other),
-        (0x4E, Some(6)) => ("forward_close", Other),
-        (0x52, Some(6)) => ("unconnected_send", Other),
-        (0x54, Some(6)) => ("forward_open", Other),
-        (0x56, Some(6)) => ("get_connection_data", Diagnostic),
-        (0x57, Some(6)) => ("search_connection_data", Diagnostic),
-        (0x5A, Some(6)) => ("get_connection_owner", Diagnostic),
-        (0x5B, Some(6)) => ("large_forward_open", Other),
+    let found = tables::enip::common_service(service).or_else(|| match class {
+        Some(6) => tables::enip::connection_manager_service(service),
+        None | Some(0x6B) => tables::enip::tag_service(service),
         // Other classes' own services are not public (Logix uses 0x4C and 0x4E on
         // class 0xB2 for read lists, 0x4D on the controller object 0xAC, ...).
-        (0x4B..=0x63, Some(c)) if c != 0x6B => ("class_specific", Other),
-        (0x4C, _) => ("read_tag", Read),
-        (0x4D, _) => ("write_tag", Write),
-        (0x4E, _) => ("read_modify_write_tag", Write),
-        (0x52, _) => ("read_tag_fragmented", Read),
-        (0x53, _) => ("write_tag_fragmented", Write),
-        (0x55, _) => ("get_instance_attribute_list", Read),
-        (0x4B..=0x63, _) => ("class_specific", Other),
-        _ => ("unknown", Other),
+        Some(_) => None,
+    });
+    let (name, category) = match found {
+        Some((name, _)) if class == Some(1) && matches!(service, 0x01 | 0x0E) => (name, Identify),
+        Some(found) => found,
+        None if (0x4B..=0x63).contains(&service) => ("class_specific", Other),
+        None => ("unknown", Other),
     };
     let known = name != "unknown";
     (

@@ -43,6 +43,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
@@ -229,65 +230,7 @@ impl PduParser for TcpParser {
 /// The name and category of a FINS command (MRC × 256 + SRC), per W227 §5.
 pub fn describe(code: u16) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        0x0101 => ("memory_area_read", Read),
-        0x0102 => ("memory_area_write", Write),
-        0x0103 => ("memory_area_fill", Write),
-        0x0104 => ("multiple_memory_area_read", Read),
-        0x0105 => ("memory_area_transfer", Write),
-        0x0201 => ("parameter_area_read", Read),
-        0x0202 => ("parameter_area_write", Write),
-        0x0203 => ("parameter_area_clear", Write),
-        0x0220 => ("data_link_table_read", Read),
-        0x0221 => ("data_link_table_write", Write),
-        0x0304 => ("program_area_protect", Program),
-        0x0305 => ("program_area_protect_clear", Program),
-        0x0306 => ("program_area_read", Program),
-        0x0307 => ("program_area_write", Program),
-        0x0308 => ("program_area_clear", Program),
-        0x0401 => ("run", Control),
-        0x0402 => ("stop", Control),
-        0x0403 => ("reset", Control),
-        0x0501 => ("controller_data_read", Identify),
-        0x0502 => ("connection_data_read", Identify),
-        0x0601 => ("controller_status_read", Diagnostic),
-        0x0602 => ("network_status_read", Diagnostic),
-        0x0603 => ("data_link_status_read", Diagnostic),
-        0x0620 => ("cycle_time_read", Diagnostic),
-        0x0701 => ("clock_read", Read),
-        0x0702 => ("clock_write", Write),
-        0x0801 => ("internode_echo_test", Diagnostic),
-        0x0802 => ("broadcast_test_results_read", Diagnostic),
-        0x0803 => ("broadcast_test_data_send", Diagnostic),
-        0x0920 => ("message_read_clear", Diagnostic),
-        0x0c01 => ("access_right_acquire", Other),
-        0x0c02 => ("access_right_forced_acquire", Other),
-        0x0c03 => ("access_right_release", Other),
-        0x2101 => ("error_clear", Control),
-        0x2102 => ("error_log_read", Diagnostic),
-        0x2103 => ("error_log_clear", Diagnostic),
-        0x2140 => ("fins_write_access_log_read", Diagnostic),
-        0x2141 => ("fins_write_access_log_clear", Diagnostic),
-        0x2201 => ("file_name_read", Read),
-        0x2202 => ("single_file_read", Program),
-        0x2203 => ("single_file_write", Program),
-        0x2204 => ("file_memory_format", Program),
-        0x2205 => ("file_delete", Program),
-        0x2206 => ("volume_label_create_delete", Other),
-        0x2207 => ("file_copy", Program),
-        0x2208 => ("file_name_change", Program),
-        0x2209 => ("file_data_check", Read),
-        0x220a => ("memory_area_file_transfer", Program),
-        0x220b => ("parameter_area_file_transfer", Program),
-        0x220c => ("program_area_file_transfer", Program),
-        0x2215 => ("directory_create_delete", Program),
-        0x2301 => ("forced_set_reset", Write),
-        0x2302 => ("forced_set_reset_cancel", Write),
-        0x2601 => ("name_set", Other),
-        0x2602 => ("name_delete", Other),
-        0x2603 => ("name_read", Read),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::fins::command(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,

@@ -5,6 +5,9 @@
 //! frame's payload after the EtherType with its MACs, and their operations carry the
 //! MACs ([`l2::L2Operation`]). Cyclic traffic (CC-Link IE, CC-Link IE Field Basic
 //! ([`cclink_iefb`])) is counted per flow and minute ([`cyclic::MinuteAggregator`]).
+//!
+//! Every protocol's code-to-(name, category) lookups live in the private `tables`
+//! module, generated from `crates/dissect/tables/*.tsv` (see the crate docs).
 
 pub mod bacnet;
 pub mod cclink_ie;
@@ -20,3 +23,4 @@ pub mod opcua;
 pub mod pn_dcp;
 pub mod s7comm;
 pub mod slmp;
+pub(crate) mod tables;

@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
@@ -107,28 +108,7 @@ impl PduParser for Parser {
 /// Specification V1.1b3, §6).
 pub fn describe(code: u8) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        1 => ("read_coils", Read),
-        2 => ("read_discrete_inputs", Read),
-        3 => ("read_holding_registers", Read),
-        4 => ("read_input_registers", Read),
-        5 => ("write_single_coil", Write),
-        6 => ("write_single_register", Write),
-        7 => ("read_exception_status", Diagnostic),
-        8 => ("diagnostics", Diagnostic),
-        11 => ("get_comm_event_counter", Diagnostic),
-        12 => ("get_comm_event_log", Diagnostic),
-        15 => ("write_multiple_coils", Write),
-        16 => ("write_multiple_registers", Write),
-        17 => ("report_server_id", Identify),
-        20 => ("read_file_record", Read),
-        21 => ("write_file_record", Write),
-        22 => ("mask_write_register", Write),
-        23 => ("read_write_multiple_registers", Write),
-        24 => ("read_fifo_queue", Read),
-        43 => ("encapsulated_interface_transport", Identify),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::modbus::function(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,
@@ -136,25 +116,19 @@ pub fn describe(code: u8) -> Function {
     }
 }
 
-/// The function, refined where a sub-code changes its meaning: diagnostics
-/// sub-function 1 restarts the device (control); MEI type 13 is CANopen (other).
+/// The function, refined where a sub-code changes its meaning (the `subfunction`
+/// table): diagnostics sub-function 1 restarts the device (control); MEI type 13 is
+/// CANopen (other).
 fn classify(adu: &Adu<'_>) -> Function {
     let mut f = describe(adu.function);
-    match (adu.function, adu.data) {
-        (8, [0, 1, ..]) => {
-            f.name = "diagnostics_restart_communications";
-            f.category = Category::Control;
-        }
-        (8, [0, 4, ..]) => {
-            f.name = "diagnostics_force_listen_only";
-            f.category = Category::Control;
-        }
-        (43, [13, ..]) => {
-            f.name = "canopen_general_reference";
-            f.category = Category::Other;
-        }
-        (43, [14, ..]) => f.name = "read_device_identification",
-        _ => {}
+    let sub = match (adu.function, adu.data) {
+        (8, [hi, lo, ..]) => u16::from_be_bytes([*hi, *lo]),
+        (43, [mei, ..]) => u16::from(*mei),
+        _ => return f,
+    };
+    if let Some((name, category)) = tables::modbus::subfunction((adu.function, sub)) {
+        f.name = name;
+        f.category = category;
     }
     f
 }

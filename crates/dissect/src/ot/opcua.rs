@@ -69,6 +69,7 @@ use std::fmt::Write as _;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
@@ -434,49 +435,7 @@ impl<'a> Cursor<'a> {
 /// tshark 4.0 names them).
 pub fn describe(id: u32) -> Function {
     use Category::*;
-    let (name, category) = match id {
-        HELLO => ("hello", Other),
-        422 => ("find_servers", Identify),
-        12208 => ("find_servers_on_network", Identify),
-        428 => ("get_endpoints", Identify),
-        437 => ("register_server", Identify),
-        12211 => ("register_server2", Identify),
-        446 => ("open_secure_channel", Other),
-        452 => ("close_secure_channel", Other),
-        461 => ("create_session", Other),
-        467 => ("activate_session", Other),
-        473 => ("close_session", Other),
-        479 => ("cancel", Other),
-        488 => ("add_nodes", Write),
-        494 => ("add_references", Write),
-        500 => ("delete_nodes", Write),
-        506 => ("delete_references", Write),
-        527 => ("browse", Read),
-        533 => ("browse_next", Read),
-        554 => ("translate_browse_paths_to_node_ids", Read),
-        560 => ("register_nodes", Read),
-        566 => ("unregister_nodes", Read),
-        615 => ("query_first", Read),
-        621 => ("query_next", Read),
-        631 => ("read", Read),
-        664 => ("history_read", Read),
-        673 => ("write", Write),
-        700 => ("history_update", Write),
-        712 => ("call", Control),
-        751 => ("create_monitored_items", Read),
-        763 => ("modify_monitored_items", Read),
-        769 => ("set_monitoring_mode", Read),
-        775 => ("set_triggering", Read),
-        781 => ("delete_monitored_items", Read),
-        787 => ("create_subscription", Read),
-        793 => ("modify_subscription", Read),
-        799 => ("set_publishing_mode", Read),
-        826 => ("publish", Cyclic),
-        832 => ("republish", Cyclic),
-        841 => ("transfer_subscriptions", Read),
-        847 => ("delete_subscriptions", Read),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::opcua::service(id).unwrap_or(("unknown", Other));
     Function {
         code: id,
         name,

@@ -59,6 +59,7 @@ use mamori_wire::decode::MacAddr;
 
 use crate::contract::{Flags, Parsed, PduParser};
 use crate::ot::l2::{L2Operation, Pending};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
@@ -365,9 +366,6 @@ pub fn block_name(option: u8, suboption: u8) -> &'static str {
 pub fn describe(frame: &Frame<'_>) -> Function {
     use Category::*;
     let (name, category) = match frame.service_id {
-        SERVICE_GET => ("get", Read),
-        SERVICE_IDENTIFY => ("identify", Identify),
-        SERVICE_HELLO => ("hello", Identify),
         SERVICE_SET => {
             let (mut reset, mut ip, mut name, mut other, mut signal) =
                 (None, false, false, false, false);
@@ -387,10 +385,10 @@ pub fn describe(frame: &Frame<'_>) -> Function {
                 (None, true, false, false) => ("set_ip", Write),
                 (None, false, true, false) => ("set_name_of_station", Write),
                 (None, false, false, false) if signal => ("signal", Diagnostic),
-                _ => ("set", Write),
+                _ => tables::pn_dcp::service(SERVICE_SET).unwrap_or(("set", Write)),
             }
         }
-        _ => ("unknown", Other),
+        id => tables::pn_dcp::service(id).unwrap_or(("unknown", Other)),
     };
     Function {
         code: u32::from(frame.service_id),

@@ -55,6 +55,7 @@ use std::fmt::Write as _;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name for S7comm.
@@ -360,20 +361,7 @@ fn userdata_param(param: &[u8]) -> Option<UserdataParam> {
 /// The name and category of a job function code.
 pub fn describe_job(code: u8) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        0xf0 => ("setup_communication", Other),
-        0x04 => ("read_var", Read),
-        0x05 => ("write_var", Write),
-        0x1a => ("request_download", Program),
-        0x1b => ("download_block", Program),
-        0x1c => ("download_ended", Program),
-        0x1d => ("start_upload", Program),
-        0x1e => ("upload", Program),
-        0x1f => ("end_upload", Program),
-        0x28 => ("pi_service", Control),
-        0x29 => ("plc_stop", Control),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::s7comm::job(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,
@@ -385,31 +373,8 @@ pub fn describe_job(code: u8) -> Function {
 /// group × 256 + subfunction.
 pub fn describe_userdata(group: u8, subfunction: u8) -> Function {
     use Category::*;
-    let (name, category) = match (group, subfunction) {
-        (1, _) => ("programmer_command", Diagnostic),
-        (2, 1) => ("cyclic_data_memory", Read),
-        (2, 4) => ("cyclic_data_unsubscribe", Read),
-        (2, 5) => ("cyclic_data_change_driven", Read),
-        (2, _) => ("cyclic_data", Read),
-        (3, 1) => ("list_blocks", Diagnostic),
-        (3, 2) => ("list_blocks_of_type", Diagnostic),
-        (3, 3) => ("get_block_info", Diagnostic),
-        (3, _) => ("block_function", Diagnostic),
-        (4, 1) => ("read_szl", Diagnostic),
-        (4, 2) => ("message_service", Diagnostic),
-        (4, 3) => ("diagnostic_message", Diagnostic),
-        (4, _) => ("cpu_function", Diagnostic),
-        (5, 1) => ("plc_password", Other),
-        (5, 2) => ("clear_password", Other),
-        (5, _) => ("security", Other),
-        (6, _) => ("programmed_block_communication", Other),
-        (7, 1) => ("read_clock", Read),
-        (7, 2) => ("set_clock", Write),
-        (7, 3) => ("read_clock_following", Read),
-        (7, 4) => ("set_clock_utc", Write),
-        (7, _) => ("time_function", Other),
-        _ => ("unknown", Other),
-    };
+    let (name, category) =
+        tables::s7comm::userdata((group, subfunction)).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(group) * 256 + u32::from(subfunction),
         name,
@@ -420,28 +385,7 @@ pub fn describe_userdata(group: u8, subfunction: u8) -> Function {
 /// The name and category of an S7comm-plus function code.
 pub fn describe_plus(code: u16) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        0x04bb => ("explore", Read),
-        0x04ca => ("create_object", Other),
-        0x04d4 => ("delete_object", Other),
-        0x04f2 => ("set_variable", Write),
-        0x04fc => ("get_variable", Read),
-        0x0506 => ("add_link", Other),
-        0x051a => ("remove_link", Other),
-        0x0524 => ("get_link", Read),
-        0x0542 => ("set_multi_variables", Write),
-        0x054c => ("get_multi_variables", Read),
-        0x0556 => ("begin_sequence", Other),
-        0x0560 => ("end_sequence", Other),
-        0x056b => ("invoke", Other),
-        0x057c => ("set_var_substreamed", Write),
-        0x0586 => ("get_var_substreamed", Read),
-        0x0590 => ("get_variables_address", Read),
-        0x059a => ("abort", Other),
-        0x05a9 => ("error", Other),
-        0x05b3 => ("init_ssl", Other),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::s7comm::plus(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,

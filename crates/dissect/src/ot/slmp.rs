@@ -52,6 +52,7 @@ use std::collections::VecDeque;
 use mamori_flow::Direction;
 
 use crate::contract::{Flags, Parsed, PduParser};
+use crate::ot::tables;
 use crate::record::{Category, Function, IdentityFact, IdentityKind, OtOperation, Status, Subject};
 
 /// `ot.jsonl`'s protocol name.
@@ -246,55 +247,7 @@ impl PduParser for Parser {
 /// The name and category of a command (SLMP Reference Manual, command list).
 pub fn describe(code: u16) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        0x0101 => ("read_type_name", Identify),
-        0x0401 => ("device_read", Read),
-        0x1401 => ("device_write", Write),
-        0x0403 => ("device_read_random", Read),
-        0x1402 => ("device_write_random", Write),
-        0x0406 => ("device_read_block", Read),
-        0x1406 => ("device_write_block", Write),
-        0x0801 => ("device_entry_monitor", Read),
-        0x0802 => ("device_execute_monitor", Read),
-        0x041a => ("label_array_read", Read),
-        0x141a => ("label_array_write", Write),
-        0x041c => ("label_read_random", Read),
-        0x141b => ("label_write_random", Write),
-        0x0613 => ("memory_read", Read),
-        0x1613 => ("memory_write", Write),
-        0x0601 => ("extend_unit_read", Read),
-        0x1601 => ("extend_unit_write", Write),
-        0x1001 => ("remote_run", Control),
-        0x1002 => ("remote_stop", Control),
-        0x1003 => ("remote_pause", Control),
-        0x1005 => ("remote_latch_clear", Control),
-        0x1006 => ("remote_reset", Control),
-        0x1617 => ("clear_error", Control),
-        0x1630 => ("remote_password_unlock", Other),
-        0x1631 => ("remote_password_lock", Other),
-        0x0619 => ("self_test", Diagnostic),
-        0x1810 => ("file_read_directory", Read),
-        0x1811 => ("file_search_directory", Read),
-        0x1820 => ("file_new", Program),
-        0x1822 => ("file_delete", Program),
-        0x1824 => ("file_copy", Program),
-        0x1825 => ("file_change_attribute", Program),
-        0x1826 => ("file_change_date", Program),
-        0x1827 => ("file_open", Program),
-        0x1828 => ("file_read", Program),
-        0x1829 => ("file_write", Program),
-        0x182a => ("file_close", Program),
-        0x0e70 => ("cclink_ief_basic_cyclic", Cyclic),
-        0x0e30 => ("node_search", Identify),
-        0x0e31 => ("ip_address_set", Write),
-        0x0e32 => ("device_info_compare", Identify),
-        0x0e33 => ("parameter_get", Read),
-        0x0e34 => ("parameter_set", Write),
-        0x0e35 => ("parameter_set_start", Write),
-        0x0e36 => ("parameter_set_end", Write),
-        0x0e3a => ("parameter_set_cancel", Write),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::slmp::command(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,

@@ -9,6 +9,7 @@
 pub mod arp;
 pub mod conn;
 pub mod dhcp;
+pub mod dhcpv6;
 pub mod dns;
 pub mod http;
 pub mod ot;
@@ -37,6 +38,8 @@ pub enum LogKind {
     Dns,
     /// One record per DHCP exchange.
     Dhcp,
+    /// One record per DHCPv6 transaction.
+    Dhcpv6,
     /// One record per HTTP transaction.
     Http,
     /// One record per TLS connection.
@@ -52,18 +55,20 @@ impl LogKind {
             LogKind::Ot => "ot.jsonl",
             LogKind::Dns => "dns.jsonl",
             LogKind::Dhcp => "dhcp.jsonl",
+            LogKind::Dhcpv6 => "dhcpv6.jsonl",
             LogKind::Http => "http.jsonl",
             LogKind::Tls => "tls.jsonl",
         }
     }
 
     /// Every log kind, in file-creation order.
-    pub const ALL: [LogKind; 7] = [
+    pub const ALL: [LogKind; 8] = [
         LogKind::Conn,
         LogKind::Arp,
         LogKind::Ot,
         LogKind::Dns,
         LogKind::Dhcp,
+        LogKind::Dhcpv6,
         LogKind::Http,
         LogKind::Tls,
     ];
@@ -160,6 +165,7 @@ impl EventConsumer for LogWriter {
             Event::Ot(o) => self.write(LogKind::Ot, &ot::OtLog::from(o.as_ref())),
             Event::Dns(d) => self.write(LogKind::Dns, &dns::DnsLog::from(d.as_ref())),
             Event::Dhcp(d) => self.write(LogKind::Dhcp, &dhcp::DhcpLog::from(d.as_ref())),
+            Event::Dhcpv6(d) => self.write(LogKind::Dhcpv6, &dhcpv6::Dhcpv6Log::from(d.as_ref())),
             Event::Http(h) => self.write(LogKind::Http, &http::HttpLog::from(h.as_ref())),
             Event::Tls(t) => self.write(LogKind::Tls, &tls::TlsLog::from(t.as_ref())),
             // Identity facts, SYN fingerprints, layer-2 counts and rule hits feed the

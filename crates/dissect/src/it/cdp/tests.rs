@@ -71,7 +71,8 @@ fn switch_pdu() -> Vec<u8> {
 fn every_tlv_decodes() {
     let b = switch_pdu();
     let d = Cdp::parse(&b).expect("cdp");
-    assert_eq!((d.version, d.ttl, d.bad_checksum), (2, 180, false));
+    assert_eq!((d.version, d.ttl), (2, 180));
+    assert!(!d.flags.has(Flags::BAD_CHECKSUM));
     assert_eq!(d.device_id, Some(&b"sw-plant-01.example.com"[..]));
     assert_eq!(d.port_id, Some(&b"GigabitEthernet0/1"[..]));
     assert_eq!(
@@ -133,7 +134,8 @@ fn checksum_detects_corruption() {
     let last = b.len() - 1;
     b[last] ^= 0x20; // flip a bit of the last TLV's value
     let d = Cdp::parse(&b).unwrap();
-    assert!(d.bad_checksum);
+    assert!(d.flags.has(Flags::BAD_CHECKSUM));
+    assert_eq!(d.flags.names().collect::<Vec<_>>(), ["bad_checksum"]);
 }
 
 #[test]
@@ -146,7 +148,7 @@ fn odd_length_checksum_rule() {
     tlv(&mut b, tlv::DEVICE_ID, b"R1\xe9"); // odd total, last byte >= 0x80
     assert_eq!(b.len() % 2, 1);
     seal(&mut b);
-    assert!(!Cdp::parse(&b).unwrap().bad_checksum);
+    assert!(!Cdp::parse(&b).unwrap().flags.has(Flags::BAD_CHECKSUM));
 }
 
 #[test]
@@ -180,7 +182,7 @@ fn pdu_from_a_padded_tagged_frame() {
     frame.resize(64, 0); // padding and FCS
     assert_eq!(pdu_from_frame(&frame), Some(&pdu[..]));
     let d = Cdp::parse(pdu_from_frame(&frame).unwrap()).unwrap();
-    assert_eq!((d.bad_checksum, d.flags), (false, Flags::default()));
+    assert_eq!(d.flags, Flags::default());
     assert_eq!(pdu_from_frame(&frame[..10]), None);
     frame[16] = 0x08; // EtherType 0x0800: not 802.3
     assert_eq!(pdu_from_frame(&frame), None);
@@ -290,7 +292,7 @@ fn exercise(bytes: &[u8]) {
             identity(SRC, &pdu, &mut facts);
             let r = CdpRecord::new(0, SRC, &pdu);
             assert!(r.addresses.len() <= MAX_ADDRESSES);
-            assert_eq!(pdu.bad_checksum, checksum(bytes) != 0);
+            assert_eq!(pdu.flags.has(Flags::BAD_CHECKSUM), checksum(bytes) != 0);
         }
         Parsed::Incomplete { .. } => panic!("CDP is never incomplete"),
         Parsed::NotThisProtocol => {

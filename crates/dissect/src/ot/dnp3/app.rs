@@ -4,6 +4,7 @@
 //! headers (group, variation, qualifier, range) and objects.
 
 use crate::contract::Flags;
+use crate::ot::tables;
 use crate::record::{Category, Function};
 
 /// Response.
@@ -99,46 +100,7 @@ pub fn parse(fragment: &[u8]) -> Option<Fragment<'_>> {
 /// delay measurement is `diagnostic`; responses (129..131) are `other`.
 pub fn describe(code: u8) -> Function {
     use Category::*;
-    let (name, category) = match code {
-        0 => ("confirm", Other),
-        1 => ("read", Read),
-        2 => ("write", Write),
-        3 => ("select", Control),
-        4 => ("operate", Control),
-        5 => ("direct_operate", Control),
-        6 => ("direct_operate_no_ack", Control),
-        7 => ("immediate_freeze", Other),
-        8 => ("immediate_freeze_no_ack", Other),
-        9 => ("freeze_clear", Other),
-        10 => ("freeze_clear_no_ack", Other),
-        11 => ("freeze_at_time", Other),
-        12 => ("freeze_at_time_no_ack", Other),
-        13 => ("cold_restart", Control),
-        14 => ("warm_restart", Control),
-        15 => ("initialize_data", Other),
-        16 => ("initialize_application", Control),
-        17 => ("start_application", Control),
-        18 => ("stop_application", Control),
-        19 => ("save_configuration", Other),
-        20 => ("enable_unsolicited", Other),
-        21 => ("disable_unsolicited", Other),
-        22 => ("assign_class", Other),
-        23 => ("delay_measurement", Diagnostic),
-        24 => ("record_current_time", Other),
-        25 => ("open_file", Program),
-        26 => ("close_file", Program),
-        27 => ("delete_file", Program),
-        28 => ("get_file_info", Other),
-        29 => ("authenticate_file", Other),
-        30 => ("abort_file", Program),
-        31 => ("activate_config", Control),
-        32 => ("authentication_request", Other),
-        33 => ("authentication_request_no_ack", Other),
-        129 => ("response", Other),
-        130 => ("unsolicited_response", Other),
-        131 => ("authentication_response", Other),
-        _ => ("unknown", Other),
-    };
+    let (name, category) = tables::dnp3::function(code).unwrap_or(("unknown", Other));
     Function {
         code: u32::from(code),
         name,

@@ -24,8 +24,8 @@ pub const MAX_USER_DATA: usize = 250;
 pub const MAX_FRAME: usize = HEADER_LEN + MAX_USER_DATA + 2 * MAX_USER_DATA.div_ceil(16);
 
 /// A CRC failed: the frame's user data is not trusted (not passed to the transport
-/// layer). Provisional DNP3-local bit until the contract has a checksum flag.
-pub const BAD_CRC: u32 = 1 << 16;
+/// layer). The contract's [`Flags::BAD_CHECKSUM`].
+pub const BAD_CRC: u32 = Flags::BAD_CHECKSUM;
 
 /// Primary function "confirmed user data".
 pub const CONFIRMED_USER_DATA: u8 = 3;

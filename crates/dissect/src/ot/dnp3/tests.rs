@@ -530,6 +530,8 @@ fn a_bad_data_crc_is_flagged_and_not_trusted() {
         panic!()
     };
     assert!(pdu.flags.has(link::BAD_CRC));
+    assert_eq!(link::BAD_CRC, Flags::BAD_CHECKSUM);
+    assert_eq!(pdu.flags.names().collect::<Vec<_>>(), ["bad_checksum"]);
     let (ops, session, _) = run(&[(Direction::Orig, Some(&bad))]);
     assert!(ops.is_empty());
     assert_eq!(session.counters.bad_crc, 1);
